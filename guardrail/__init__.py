@@ -1,0 +1,102 @@
+"""guardrail: content-safety guardrails for LLM apps."""
+
+from ._decision import mask_spans
+from ._exceptions import (
+    BackendError,
+    BackendTimeoutError,
+    ConfigurationError,
+    ConflictError,
+    ContentBlockedError,
+    EmptyTextError,
+    GuardrailError,
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+    PolicyError,
+    ResourceError,
+    StoreError,
+    TextTooLongError,
+    UnsupportedInputError,
+)
+from ._guard import Guard
+from ._models import (
+    Decision,
+    Direction,
+    Finding,
+    FindingKind,
+    HarmCategory,
+    OutputType,
+    Span,
+    Verdict,
+    to_four_levels,
+)
+from ._policy import (
+    Action,
+    BlocklistRule,
+    CategoryRule,
+    DirectionPolicy,
+    FailMode,
+    HarmRule,
+    IncidentRule,
+    Policy,
+)
+from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
+from ._store import Store, default_store_path
+from .backends._base import Backend
+from .backends.local import LocalEngine
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "Backend",
+    "BackendError",
+    "BackendTimeoutError",
+    "BlocklistRule",
+    "CategoryRule",
+    "ConfigurationError",
+    "ConflictError",
+    "ContentBlockedError",
+    "Decision",
+    "default_store_path",
+    "Direction",
+    "DirectionPolicy",
+    "EmptyTextError",
+    "FailMode",
+    "Finding",
+    "FindingKind",
+    "Guard",
+    "GuardrailError",
+    "HarmCategory",
+    "HarmRule",
+    "IncidentRule",
+    "InvalidInputError",
+    "LimitExceededError",
+    "LocalEngine",
+    "mask_spans",
+    "NotFoundError",
+    "OutputType",
+    "Policy",
+    "PolicyError",
+    "ResourceError",
+    "Span",
+    "Store",
+    "StoreError",
+    "TextBlocklist",
+    "TextBlocklistItem",
+    "TextBlocklistItemInput",
+    "TextTooLongError",
+    "to_four_levels",
+    "UnsupportedInputError",
+    "Verdict",
+]
+
+# Show guardrail.X, not guardrail._module.X, in reprs and tracebacks.
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("guardrail."):
+        try:
+            _obj.__module__ = "guardrail"
+        except (AttributeError, TypeError):  # pragma: no cover
+            pass
+del _name, _obj

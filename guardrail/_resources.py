@@ -1,0 +1,91 @@
+"""Resource models shared by both backends, shaped like the service's JSON.
+
+Python attributes are snake_case; ``model_dump(by_alias=True)`` gives the service's
+camelCase field names, so the same objects travel to and from Azure unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from ._exceptions import EmptyTextError, InvalidInputError, LimitExceededError
+
+__all__ = [
+    "BLOCKLIST_LIMITS",
+    "BlocklistLimits",
+    "TextBlocklist",
+    "TextBlocklistItem",
+    "TextBlocklistItemInput",
+    "check_blocklist_name",
+]
+
+
+class _Resource(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class TextBlocklist(_Resource):
+    blocklist_name: str
+    description: str = ""
+
+
+class TextBlocklistItem(_Resource):
+    blocklist_item_id: str
+    text: str
+    description: str = ""
+    is_regex: bool = False
+
+
+class TextBlocklistItemInput(_Resource):
+    """An item to add: ``text`` (a term, or a regular expression when ``is_regex``)."""
+
+    text: str
+    description: str = ""
+    is_regex: bool = False
+
+
+class BlocklistLimits:
+    """The service's limits, enforced by the local engine too so moving is painless."""
+
+    name_length = 64
+    description_length = 1024
+    item_text_length = 128
+    items_per_list = 10_000
+    items_per_request = 100  # the service's per-call cap; the Azure client splits larger adds
+
+
+BLOCKLIST_LIMITS = BlocklistLimits()
+_NAME = re.compile(r"^[0-9A-Za-z._~-]+$")
+
+
+def check_blocklist_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise InvalidInputError(f"a blocklist name must be a string, got {type(name).__name__}")
+    if not name:
+        raise EmptyTextError("a blocklist name cannot be empty")
+    if len(name) > BLOCKLIST_LIMITS.name_length:
+        raise LimitExceededError(
+            f"blocklist name {name[:20]!r}... is {len(name)} characters; "
+            f"the limit is {BLOCKLIST_LIMITS.name_length}"
+        )
+    if not _NAME.match(name):
+        raise InvalidInputError(
+            f"blocklist name {name!r} may use only letters, digits and . _ ~ -"
+        )
+    return name
+
+
+def check_description(description: object, what: str) -> str:
+    if description is None:
+        return ""
+    if not isinstance(description, str):
+        raise InvalidInputError(f"{what} description must be a string")
+    if len(description) > BLOCKLIST_LIMITS.description_length:
+        raise LimitExceededError(
+            f"{what} description is {len(description)} characters; "
+            f"the limit is {BLOCKLIST_LIMITS.description_length}"
+        )
+    return description

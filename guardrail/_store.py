@@ -1,0 +1,177 @@
+"""The local store: one SQLite file holding blocklists, incidents and custom categories.
+
+Every change runs in one transaction, so a crash leaves the store as it was before the
+change. The file is marked as ours with SQLite's ``application_id`` and carries its
+schema version in ``user_version``.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ._exceptions import StoreError
+
+__all__ = ["SCHEMA_VERSION", "Store", "default_store_path"]
+
+STORE_ENV = "GUARDRAIL_STORE"
+APPLICATION_ID = 0x47524C31  # "GRL1"
+SCHEMA_VERSION = 1
+
+# Each entry upgrades the schema from version i to i + 1.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE blocklists (
+        name        TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        revision    TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE blocklist_items (
+        id          TEXT PRIMARY KEY,
+        blocklist   TEXT NOT NULL REFERENCES blocklists(name) ON DELETE CASCADE,
+        text        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        is_regex    INTEGER NOT NULL DEFAULT 0,
+        seq         INTEGER NOT NULL,
+        UNIQUE (blocklist, text, is_regex)
+    );
+    CREATE INDEX blocklist_items_by_list ON blocklist_items(blocklist, seq);
+    """,
+)
+
+
+def default_store_path() -> Path:
+    """``$GUARDRAIL_STORE``, else a per-user data directory."""
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":  # pragma: no cover
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":  # pragma: no cover
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "guardrail" / "store.sqlite3"
+
+
+class Store:
+    """A guardrail store at ``path`` (default: :func:`default_store_path`).
+
+    ``path=":memory:"`` keeps everything in memory, for tests and demos.
+    Safe to share between threads; writes are serialized.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = str(path) if path is not None else str(default_store_path())
+        self._lock = threading.RLock()
+        self._conn = self._open()
+        self._own_writes = 0
+
+    def __repr__(self) -> str:
+        return f"<Store {self.path!r}>"
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            p = Path(self.path)
+            if p.is_dir():
+                raise StoreError(f"store path {p} is a directory; give a file path")
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store's folder {p.parent}: {exc}") from None
+        try:
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a guardrail store ({exc}); "
+                f"point {STORE_ENV} or --store at another file"
+            ) from None
+        if app_id != APPLICATION_ID and (app_id != 0 or tables):
+            conn.close()
+            raise StoreError(
+                f"{self.path} is an SQLite file that guardrail did not create; "
+                f"point {STORE_ENV} or --store at another file"
+            )
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this guardrail "
+                f"understands ({SCHEMA_VERSION}); upgrade guardrail"
+            )
+        if version < SCHEMA_VERSION:
+            self._migrate(conn, version)
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"cannot set up the store schema: {exc}") from None
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a change atomically: all of it is committed, or none of it."""
+        with self._lock:
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"the store {self.path} is busy or read-only: {exc}") from None
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"the change to {self.path} was rolled back: {exc}") from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:  # pragma: no cover - disk full and the like
+                conn.execute("ROLLBACK")
+                raise StoreError(f"cannot commit to the store {self.path}: {exc}") from None
+            self._own_writes += 1
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._conn
+
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever anyone (this process or another) commits to the store."""
+        with self._lock:
+            return (self._own_writes, int(self._conn.execute("PRAGMA data_version").fetchone()[0]))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

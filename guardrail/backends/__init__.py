@@ -1,0 +1,1 @@
+"""Backends: the embedded local engine (default) and Azure AI Content Safety."""

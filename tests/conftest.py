@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+
+from guardrail import LocalEngine
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Never touch the developer's own store or Azure account from tests.
+    monkeypatch.setenv("GUARDRAIL_STORE", str(tmp_path_factory.mktemp("store") / "store.sqlite3"))
+    monkeypatch.delenv("AZURE_CONTENT_SAFETY_ENDPOINT", raising=False)
+    monkeypatch.delenv("AZURE_CONTENT_SAFETY_KEY", raising=False)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = LocalEngine(tmp_path / "store.sqlite3")
+    yield eng
+    eng.close()

@@ -1,0 +1,20 @@
+import guardrail
+
+
+def test_public_surface_is_pinned_and_rehomed():
+    public = sorted(
+        (n for n in dir(guardrail) if not n.startswith("_") and n not in {"backends", "cli"}),
+        key=str.casefold,
+    )
+    assert sorted(guardrail.__all__, key=str.casefold) == public
+    assert guardrail.Guard.__module__ == "guardrail"
+    assert repr(guardrail.GuardrailError).endswith("'guardrail.GuardrailError'>")
+
+
+def test_core_does_not_import_langchain():
+    import subprocess
+    import sys
+
+    code = "import guardrail, sys; print(any(m.startswith('langchain') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

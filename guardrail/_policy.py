@@ -254,7 +254,7 @@ PolicyTypes = Union[Policy, Mapping[str, Any], str, Path]
 def _describe_errors(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"]) or "(policy)"
+        loc = ".".join(str(part) for part in err["loc"] if part != "[key]") or "(policy)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"

@@ -44,7 +44,17 @@ __all__ = [
 
 
 class GuardrailError(Exception):
-    """Base class of every error guardrail raises."""
+    """Base class of every error guardrail raises.
+
+    Errors from a service carry its error ``code`` and the HTTP ``status_code``.
+    """
+
+    def __init__(
+        self, message: str = "", *, code: str | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status_code = status_code
 
 
 class InvalidInputError(GuardrailError, ValueError):
@@ -101,10 +111,8 @@ class BackendError(GuardrailError):
         code: str | None = None,
         status_code: int | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, code=code, status_code=status_code)
         self.backend = backend
-        self.code = code
-        self.status_code = status_code
 
 
 class BackendTimeoutError(BackendError):

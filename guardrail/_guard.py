@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,11 @@ from ._exceptions import (
     TextTooLongError,
     UnsupportedInputError,
 )
-from ._models import Decision, Direction, Finding, HarmCategory, OutputType, Verdict
+from ._models import Direction, Finding, OutputType, Verdict
 from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import Store
 from ._telemetry import span
-from .backends._base import Analysis, Backend, CategoryRef, IncidentRef
+from .backends._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
 
 __all__ = ["DEFAULT_MAX_TEXT_LENGTH", "Guard", "OnVerdict"]
 
@@ -37,10 +36,7 @@ class _Plan:
     """What one direction needs from the backend, worked out once per Guard."""
 
     policy: DirectionPolicy
-    harm: tuple[HarmCategory, ...]
-    blocklists: tuple[str, ...]
-    incidents: tuple[IncidentRef, ...]
-    categories: tuple[CategoryRef, ...]
+    request: AnalysisRequest
     skipped: tuple[str, ...]
 
 
@@ -57,9 +53,10 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         for a, w in wanted.items()
         if w and not able[a]
     )
-    return _Plan(
-        policy=policy,
+    # Harm is always asked for on the fine scale; decide() compares thresholds on 0-7.
+    request = AnalysisRequest(
         harm=policy.harm_categories if able[Analysis.HARM] else (),
+        output_type=OutputType.EIGHT_SEVERITY_LEVELS,
         blocklists=tuple(r.name for r in policy.blocklists) if able[Analysis.BLOCKLIST] else (),
         incidents=tuple(IncidentRef(r.name, r.threshold) for r in policy.incidents)
         if able[Analysis.INCIDENT]
@@ -67,8 +64,8 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         categories=tuple(CategoryRef(r.name, r.version) for r in policy.custom_categories)
         if able[Analysis.CUSTOM_CATEGORY]
         else (),
-        skipped=skipped,
     )
+    return _Plan(policy=policy, request=request, skipped=skipped)
 
 
 def check_text(text: object, max_length: int) -> str:
@@ -86,18 +83,6 @@ def check_text(text: object, max_length: int) -> str:
             "(raise Guard(max_text_length=...) or split the text)"
         )
     return text
-
-
-if sys.version_info >= (3, 11):
-
-    async def _with_timeout(aw: Awaitable[Any], seconds: float) -> Any:
-        async with asyncio.timeout(seconds):
-            return await aw
-
-else:  # pragma: no cover
-
-    async def _with_timeout(aw: Awaitable[Any], seconds: float) -> Any:
-        return await asyncio.wait_for(aw, seconds)
 
 
 class Guard:
@@ -171,14 +156,15 @@ class Guard:
         plan = self._plans[direction]
         started = time.perf_counter()
         with span("guardrail.check", {"guardrail.direction": direction.value}) as otel:
-            findings, errors, timings = await self._analyze(text, plan)
+            result = await self.backend.analyze(text, plan.request, timeout=plan.policy.timeout)
+            timings = result.timings_ms
             timings["total"] = (time.perf_counter() - started) * 1000.0
             verdict = decide(
                 plan.policy,
                 direction,
                 text,
-                findings,
-                errors=errors,
+                _keep_hits(result.findings),
+                errors=result.errors,
                 skipped=plan.skipped,
                 backend=self.backend.name,
                 timings_ms=timings,
@@ -190,64 +176,6 @@ class Guard:
                 otel.set_attribute("guardrail.findings", len(verdict.findings))
         await self._observe(verdict, text)
         return verdict
-
-    async def _analyze(
-        self, text: str, plan: _Plan
-    ) -> tuple[list[Finding], list[str], dict[str, float]]:
-        jobs: list[tuple[str, Callable[[], Coroutine[Any, Any, list[Finding]]]]] = []
-        b = self.backend
-        if plan.harm:
-            # Always ask for the fine scale; decide() compares thresholds on 0-7.
-            jobs.append(
-                ("harm", lambda: b.analyze_harm(text, plan.harm, OutputType.EIGHT_SEVERITY_LEVELS))
-            )
-        if plan.blocklists:
-            jobs.append(("blocklist", lambda: b.match_blocklists(text, plan.blocklists)))
-        if plan.incidents:
-            jobs.append(("incident", lambda: b.detect_incidents(text, plan.incidents)))
-        if plan.categories:
-            jobs.append(
-                ("custom_category", lambda: b.analyze_custom_categories(text, plan.categories))
-            )
-        findings: list[Finding] = []
-        errors: list[str] = []
-        timings: dict[str, float] = {}
-        if not jobs:
-            return findings, errors, timings
-        timeout = plan.policy.timeout
-
-        async def timed(label: str, make: Callable[[], Coroutine[Any, Any, list[Finding]]]) -> list[Finding]:
-            t = time.perf_counter()
-            try:
-                return await make()
-            finally:
-                timings[label] = (time.perf_counter() - t) * 1000.0
-
-        if len(jobs) == 1:
-            label, make = jobs[0]
-            try:
-                findings.extend(await _with_timeout(timed(label, make), timeout))
-            except (asyncio.TimeoutError, TimeoutError):
-                errors.append(f"{label}: timed out after {timeout:g}s")
-            except Exception as exc:  # a backend failure becomes the fail mode's verdict
-                errors.append(f"{label}: {_describe(exc)}")
-            return _keep_hits(findings), errors, timings
-
-        tasks = {asyncio.ensure_future(timed(label, make)): label for label, make in jobs}
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-            errors.append(f"{tasks[task]}: timed out after {timeout:g}s")
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-        for task in tasks:  # keep the plan's order
-            if task in done:
-                exc = task.exception()
-                if exc is None:
-                    findings.extend(task.result())
-                else:
-                    errors.append(f"{tasks[task]}: {_describe(exc)}")
-        return _keep_hits(findings), errors, timings
 
     async def _observe(self, verdict: Verdict, text: str) -> None:
         if logger.isEnabledFor(logging.INFO):
@@ -327,6 +255,3 @@ def _keep_hits(findings: list[Finding]) -> list[Finding]:
     # Harm analyses report every category; severity 0 is not a hit.
     return [f for f in findings if f.severity != 0 and f.detected]
 
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

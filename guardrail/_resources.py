@@ -16,6 +16,13 @@ from ._exceptions import EmptyTextError, InvalidInputError, LimitExceededError
 __all__ = [
     "BLOCKLIST_LIMITS",
     "BlocklistLimits",
+    "BuildStatus",
+    "CategoryVersion",
+    "INCIDENT_LIMITS",
+    "Incident",
+    "IncidentImage",
+    "IncidentSample",
+    "IncidentStatus",
     "TextBlocklist",
     "TextBlocklistItem",
     "TextBlocklistItemInput",
@@ -89,3 +96,88 @@ def check_description(description: object, what: str) -> str:
             f"the limit is {BLOCKLIST_LIMITS.description_length}"
         )
     return description
+
+
+# -- incidents --------------------------------------------------------------------------
+
+
+class IncidentStatus:
+    """Whether an incident is live: only deployed incidents are detected."""
+
+    NOT_DEPLOYED = "NotDeployed"
+    DEPLOYING = "Deploying"
+    DEPLOYED = "Deployed"
+    FAILED = "Failed"
+
+
+class Incident(_Resource):
+    """A text or image incident. ``description`` is sent as the seeds' ``description``."""
+
+    incident_name: str
+    description: str = ""
+    kind: str = "text"
+    status: str | None = None
+    created: str | None = None
+    last_updated: str | None = None
+    threshold: float | None = None
+
+
+class IncidentImage(_Resource):
+    content: str | None = None
+    blob_url: str | None = None
+
+
+class IncidentSample(_Resource):
+    incident_sample_id: str
+    text: str | None = None
+    image: IncidentImage | None = None
+
+
+class IncidentLimits:
+    name_length = 100
+    samples_per_incident = 1000
+    sample_text_length = 500  # "less than 500 characters"
+    incidents_per_kind = 100
+    image_bytes = 4 * 1024 * 1024
+    samples_per_request = 1000
+
+
+INCIDENT_LIMITS = IncidentLimits()
+
+
+# -- custom categories ------------------------------------------------------------------
+
+
+class BuildStatus:
+    """Build status of a custom category version (the service's values in brackets)."""
+
+    NOT_STARTED = "NotStarted"  # BuildNotStarted
+    RUNNING = "Running"  # Building
+    SUCCEEDED = "Succeeded"  # BuildSucceeded
+    FAILED = "Failed"  # BuildFailed
+    DELETING = "Deleting"
+    DELETE_FAILED = "DeleteFailed"
+
+    FROM_SERVICE = {
+        "BuildNotStarted": NOT_STARTED,
+        "Building": RUNNING,
+        "BuildSucceeded": SUCCEEDED,
+        "BuildFailed": FAILED,
+        "Deleting": DELETING,
+        "DeleteFailed": DELETE_FAILED,
+    }
+
+
+class CategoryVersion(_Resource):
+    """One version of a custom category."""
+
+    category_name: str
+    definition: str
+    version: int
+    status: str = BuildStatus.NOT_STARTED
+    sample_blob_url: str | None = None
+    created_time: str | None = None
+    error: str | None = None
+    positives: int | None = None
+    negatives: int | None = None
+    warnings: tuple[str, ...] = ()

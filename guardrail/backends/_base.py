@@ -1,18 +1,31 @@
 """The one interface every backend implements.
 
-The Guard asks a backend only for the analyses the policy needs, concurrently; a
-backend that cannot do one lists it as unsupported and the Guard reports it as
-skipped in the verdict rather than pretending it ran.
+The Guard hands a backend one :class:`AnalysisRequest` per check; the default
+:meth:`Backend.analyze` fans it out to the four analysis methods concurrently. A
+backend that answers several analyses in one call (Azure's ``text:analyze`` gives harm
+and blocklists together) overrides ``analyze``. A backend that cannot do an analysis
+says so with :meth:`Backend.supports`, and the Guard reports it as skipped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Sequence
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Coroutine, Sequence
 
 from .._models import Finding, HarmCategory, OutputType
 
-__all__ = ["Analysis", "Backend", "CategoryRef", "IncidentRef"]
+__all__ = [
+    "Analysis",
+    "AnalysisRequest",
+    "AnalysisResult",
+    "Backend",
+    "CategoryRef",
+    "IncidentRef",
+    "Job",
+    "run_jobs",
+]
 
 
 class Analysis:
@@ -35,17 +48,117 @@ class CategoryRef:
     version: int | None = None
 
 
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What one check needs. Harm severities come back on ``output_type``'s scale."""
+
+    harm: tuple[HarmCategory, ...] = ()
+    output_type: OutputType = OutputType.EIGHT_SEVERITY_LEVELS
+    blocklists: tuple[str, ...] = ()
+    incidents: tuple[IncidentRef, ...] = ()
+    categories: tuple[CategoryRef, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.harm or self.blocklists or self.incidents or self.categories)
+
+
+@dataclass
+class AnalysisResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+Job = tuple[str, Callable[[], Coroutine[Any, Any, list[Finding]]]]
+
+
+async def run_jobs(jobs: Sequence[Job], timeout: float) -> AnalysisResult:
+    """Run labelled analysis coroutines concurrently under one deadline.
+
+    A job that fails or misses the deadline becomes an error line; the results of the
+    jobs that finished are kept either way.
+    """
+    result = AnalysisResult()
+    timings = result.timings_ms
+
+    async def timed(label: str, make: Callable[[], Coroutine[Any, Any, list[Finding]]]) -> list[Finding]:
+        started = time.perf_counter()
+        try:
+            return await make()
+        finally:
+            timings[label] = (time.perf_counter() - started) * 1000.0
+
+    if not jobs:
+        return result
+    if len(jobs) == 1:  # no task needed: saves tens of microseconds per check
+        label, make = jobs[0]
+        try:
+            result.findings.extend(await _with_timeout(timed(label, make), timeout))
+        except (asyncio.TimeoutError, TimeoutError):
+            result.errors.append(f"{label}: timed out after {timeout:g}s")
+        except Exception as exc:  # a backend failure becomes the fail mode's verdict
+            result.errors.append(f"{label}: {describe_error(exc)}")
+        return result
+
+    tasks = {asyncio.ensure_future(timed(label, make)): label for label, make in jobs}
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)
+    for task, label in tasks.items():  # keep the jobs' order
+        if task in pending:
+            result.errors.append(f"{label}: timed out after {timeout:g}s")
+            continue
+        exc = task.exception()
+        if exc is None:
+            result.findings.extend(task.result())
+        else:
+            result.errors.append(f"{label}: {describe_error(exc)}")
+    return result
+
+
+async def _with_timeout(aw: Coroutine[Any, Any, Any], seconds: float) -> Any:
+    if hasattr(asyncio, "timeout"):  # 3.11+: no extra task
+        async with asyncio.timeout(seconds):
+            return await aw
+    return await asyncio.wait_for(aw, seconds)  # pragma: no cover
+
+
+def describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 class Backend:
     """Base class of backends. Subclasses override the analyses they support.
 
-    Each method returns only hits (findings); an empty list means nothing found.
-    Failures raise :class:`guardrail.BackendError`.
+    Each analysis method returns only hits (harm: every requested category, severity 0
+    included); failures raise :class:`guardrail.BackendError` or any exception, which
+    the Guard turns into the policy's fail mode.
     """
 
     name = "base"
 
     def supports(self, analysis: str) -> bool:
         return False
+
+    async def analyze(self, text: str, request: AnalysisRequest, *, timeout: float) -> AnalysisResult:
+        """Run every analysis ``request`` asks for, concurrently, within ``timeout`` seconds."""
+        jobs: list[Job] = []
+        if request.harm:
+            jobs.append(
+                ("harm", lambda: self.analyze_harm(text, request.harm, request.output_type))
+            )
+        if request.blocklists:
+            jobs.append(("blocklist", lambda: self.match_blocklists(text, request.blocklists)))
+        if request.incidents:
+            jobs.append(("incident", lambda: self.detect_incidents(text, request.incidents)))
+        if request.categories:
+            jobs.append(
+                ("custom_category", lambda: self.analyze_custom_categories(text, request.categories))
+            )
+        return await run_jobs(jobs, timeout)
 
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType

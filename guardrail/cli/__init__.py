@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="local store file (default: $GUARDRAIL_STORE or a per-user data file)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("local", "azure"),
+        help="local engine (default) or Azure AI Content Safety; also $GUARDRAIL_BACKEND. "
+        "Azure reads AZURE_CONTENT_SAFETY_ENDPOINT and AZURE_CONTENT_SAFETY_KEY",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _check.register(sub)
     _blocklist.register(sub)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import EmptyTextError, InvalidInputError
-from ..backends.local import LocalEngine
+from ._backend import Session
 from ._io import print_table, read_jsonl, shorten
 
 
@@ -53,8 +53,22 @@ def register(sub: Any) -> None:
     r.set_defaults(run=_remove)
 
 
-def _engine(args: argparse.Namespace) -> LocalEngine:
-    return LocalEngine(args.store)
+class _Blocklists:
+    """The chosen backend's blocklists, called synchronously."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self._session = Session(args)
+        self.blocklists = self._session.resource("blocklists")
+
+    def __enter__(self) -> _Blocklists:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.__exit__()
+
+
+def _engine(args: argparse.Namespace) -> _Blocklists:
+    return _Blocklists(args)
 
 
 def _create(args: argparse.Namespace) -> int:

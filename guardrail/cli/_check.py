@@ -8,6 +8,7 @@ from typing import Any
 
 from .._guard import Guard
 from .._models import Decision, Direction
+from ._backend import Session
 from ._io import print_table, read_texts, shorten
 
 
@@ -29,11 +30,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     texts = read_texts(args.text, args.file)
     direction = Direction.COMPLETION if args.completion else Direction.PROMPT
-    guard = Guard(args.policy, store=args.store)
-    try:
-        verdicts = [guard.check_sync(text, direction) for text in texts]
-    finally:
-        guard.close()
+    with Session(args) as session:
+        guard = Guard(args.policy, backend=session.backend)
+        verdicts = [session.run(guard.check(text, direction)) for text in texts]
     if args.json:
         for v in verdicts:
             print(json.dumps(v.to_json_dict(), ensure_ascii=False))

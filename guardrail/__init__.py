@@ -42,6 +42,7 @@ from ._policy import (
 )
 from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
 from ._store import Store, default_store_path
+from ._streaming import StreamFilter
 from .backends._base import Backend
 from .backends.local import LocalEngine
 
@@ -82,6 +83,7 @@ __all__ = [
     "Span",
     "Store",
     "StoreError",
+    "StreamFilter",
     "TextBlocklist",
     "TextBlocklistItem",
     "TextBlocklistItemInput",

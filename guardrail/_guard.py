@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Coroutine, Union
+from typing import Any, Awaitable, Callable, Coroutine, TypeVar, Union
 
 from ._decision import decide
 from ._exceptions import (
@@ -20,6 +22,7 @@ from ._exceptions import (
 from ._models import Direction, Finding, OutputType, Verdict
 from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import Store
+from ._streaming import StreamFilter
 from ._telemetry import span
 from .backends._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
 
@@ -28,6 +31,7 @@ __all__ = ["DEFAULT_MAX_TEXT_LENGTH", "Guard", "OnVerdict"]
 logger = logging.getLogger("guardrail")
 
 DEFAULT_MAX_TEXT_LENGTH = 100_000
+T = TypeVar("T")
 OnVerdict = Callable[[Verdict], Union[None, Awaitable[None]]]
 
 
@@ -136,6 +140,8 @@ class Guard:
             for note in plan.skipped:
                 logger.warning("guardrail %s policy: %s", direction.value, note)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._loop_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Guard backend={self.backend.name!r}>"
@@ -151,7 +157,13 @@ class Guard:
         return await self.check(text, Direction.COMPLETION)
 
     async def check(self, text: str, direction: Direction | str) -> Verdict:
-        direction = Direction(direction)
+        """Check ``text`` as a prompt or a completion; returns the verdict and reports it."""
+        verdict = await self._evaluate(text, Direction(direction))
+        await self._observe(verdict, text)
+        return verdict
+
+    async def _evaluate(self, text: str, direction: Direction) -> Verdict:
+        """Check without reporting: the streaming filter reports once per stream."""
         check_text(text, self.max_text_length)
         plan = self._plans[direction]
         started = time.perf_counter()
@@ -174,8 +186,19 @@ class Guard:
                 otel.set_attribute("guardrail.backend", verdict.backend)
                 otel.set_attribute("guardrail.flagged", verdict.flagged)
                 otel.set_attribute("guardrail.findings", len(verdict.findings))
-        await self._observe(verdict, text)
         return verdict
+
+    def stream_filter(self, direction: Direction | str = Direction.COMPLETION, **options: Any) -> StreamFilter:
+        """A :class:`StreamFilter` that releases only text this Guard has passed."""
+        return StreamFilter(self, Direction(direction), **options)
+
+    def policy_for(self, direction: Direction | str) -> DirectionPolicy:
+        return self.policy.for_direction(Direction(direction))
+
+    def stream_margin(self, direction: Direction | str) -> int:
+        """Characters a stream must hold back so no blocklist hit straddles a release."""
+        plan = self._plans[Direction(direction)]
+        return self.backend.stream_margin(plan.request.blocklists)
 
     async def _observe(self, verdict: Verdict, text: str) -> None:
         if logger.isEnabledFor(logging.INFO):
@@ -202,29 +225,40 @@ class Guard:
 
     def check_prompt_sync(self, text: str) -> Verdict:
         """Blocking twin of :meth:`check_prompt`, for code without an event loop."""
-        return self._run_sync(self.check(text, Direction.PROMPT))
+        return self.run_sync(self.check(text, Direction.PROMPT))
 
     def check_completion_sync(self, text: str) -> Verdict:
         """Blocking twin of :meth:`check_completion`."""
-        return self._run_sync(self.check(text, Direction.COMPLETION))
+        return self.run_sync(self.check(text, Direction.COMPLETION))
 
     def check_sync(self, text: str, direction: Direction | str) -> Verdict:
-        return self._run_sync(self.check(text, direction))
+        return self.run_sync(self.check(text, direction))
 
-    def _run_sync(self, coro: Coroutine[Any, Any, Verdict]) -> Verdict:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
+    def run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine of this Guard to completion from synchronous code.
+
+        All sync calls share one event loop on a background thread, so they are safe from
+        any thread (LangChain's ``batch`` uses a pool), inside a running loop (Jupyter),
+        and with backends whose connections belong to one loop (Azure).
+        """
+        loop = self._sync_loop()
+        if threading.current_thread() is self._thread:
             coro.close()
             raise GuardrailError(
-                "a sync check was called inside a running event loop; "
-                "use `await guard.check_prompt(...)` there instead"
+                "a sync guardrail call was made from guardrail's own loop (in an on_verdict "
+                "callback?); use the async API there"
             )
-        if self._loop is None or self._loop.is_closed():
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(coro)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    def _sync_loop(self) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="guardrail-sync", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+                self._finalizer = weakref.finalize(self, _stop_loop, loop, thread)
+            return self._loop
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -232,9 +266,10 @@ class Guard:
         await self.backend.aclose()
 
     def close(self) -> None:
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.run_until_complete(self.backend.aclose())
-            self._loop.close()
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self.backend.aclose(), self._loop).result()
+            self._finalizer()
+            self._loop = None
         else:
             self.backend.close()
 
@@ -249,6 +284,13 @@ class Guard:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
 
 
 def _keep_hits(findings: list[Finding]) -> list[Finding]:

@@ -226,6 +226,8 @@ class TermMatcher:
         self._keys = keys
         self._every: ahocorasick_rs.AhoCorasick | None = None
         self.size = len(terms)
+        self.has_regex = bool(self._regexes)
+        self.longest = max((len(t.text) for t in terms if not t.is_regex), default=0)
 
     def find(self, text: str) -> list[Match]:
         """All matches, in order of start, with spans into ``text`` itself."""

@@ -165,14 +165,18 @@ class Policy(BaseModel):
         if not isinstance(data, Mapping):
             return data
         shared = {k: v for k, v in data.items() if k in _DIRECTION_FIELDS}
-        if not shared:
-            return data
         out: dict[str, Any] = {k: v for k, v in data.items() if k not in _DIRECTION_FIELDS}
         for direction in ("prompt", "completion"):
-            own = data.get(direction) or {}
+            own = data.get(direction)
+            if own is None and not shared:
+                continue  # the field's default, with its own refusal
+            own = own or {}
             if not isinstance(own, Mapping):
                 return data  # let field validation report the wrong type
-            out[direction] = {**shared, **own}
+            merged = {**shared, **own}
+            if direction == "completion":
+                merged.setdefault("refusal", DEFAULT_COMPLETION_REFUSAL)
+            out[direction] = merged
         return out
 
     def for_direction(self, direction: Direction) -> DirectionPolicy:

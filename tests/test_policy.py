@@ -12,6 +12,10 @@ def test_default_policy_blocks_medium_harm_and_fails_closed():
         assert direction.fail_mode is FailMode.CLOSED
         assert direction.output_type is OutputType.FOUR_SEVERITY_LEVELS
     assert p.prompt.refusal != p.completion.refusal
+    # The completion keeps its own refusal when only other keys are given.
+    q = Policy.from_dict({"harm": {}, "completion": {"timeout": 1}})
+    assert q.completion.refusal == p.completion.refusal != q.prompt.refusal
+    assert Policy.from_dict({"refusal": "No."}).completion.refusal == "No."
 
 
 def test_shared_keys_apply_to_both_directions_and_directions_override():

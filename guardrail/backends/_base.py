@@ -178,6 +178,14 @@ class Backend:
     ) -> list[Finding]:
         raise NotImplementedError(f"{type(self).__name__} does not analyze custom categories")
 
+    def stream_margin(self, blocklists: Sequence[str]) -> int:
+        """Longest span (characters) a blocklist hit can have in streamed text.
+
+        Streams hold back this many characters so a term is never split between what
+        was delivered and what is still to come. 128 is the service's item length limit.
+        """
+        return 128
+
     async def aclose(self) -> None:
         """Release connections and sessions."""
 

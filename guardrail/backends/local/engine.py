@@ -47,6 +47,20 @@ class LocalEngine(Backend):
             for name, m in self.blocklists.match(text, names)
         ]
 
+    def stream_margin(self, blocklists: Sequence[str]) -> int:
+        # Twice the longest term, for whitespace runs and width forms inside a hit;
+        # regexes can match anything up to the service's 128-character bound.
+        longest = 0
+        for name in blocklists:
+            try:
+                matcher = self.blocklists.matcher(name)
+            except Exception:  # an unknown list fails the check itself; do not fail here
+                return super().stream_margin(blocklists)
+            if matcher.has_regex:
+                return super().stream_margin(blocklists)
+            longest = max(longest, matcher.longest)
+        return min(super().stream_margin(blocklists), 2 * longest + 8) if longest else 1
+
     def close(self) -> None:
         self.store.close()
 

@@ -120,6 +120,14 @@ class GuardedRunnable(_GuardBase):
     def __init__(self, bound: Runnable[Any, Any], guard: Guard, **kwargs: Any) -> None:
         super().__init__(bound=bound, guard=guard, **kwargs)
 
+    def _output_template(self) -> Any:
+        """What a refusal should look like when the wrapped runnable never ran."""
+        try:
+            returns_str = self.bound.OutputType is str
+        except Exception:  # some runnables cannot tell their output type
+            returns_str = False
+        return "" if returns_str else AIMessage(content="")
+
     def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
         return super().get_name(suffix, name=name or f"Guarded{self.bound.get_name()}")
 
@@ -132,7 +140,7 @@ class GuardedRunnable(_GuardBase):
         if self.check_input:
             input = self._check_sync(input, Direction.PROMPT)
             if isinstance(input, _Blocked):
-                return self._blocked_output(input, AIMessage(content=""))
+                return self._blocked_output(input, self._output_template())
         output = self.bound.invoke(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
         if not self.check_output:
             return output
@@ -146,7 +154,7 @@ class GuardedRunnable(_GuardBase):
         if self.check_input:
             input = await self._acheck(input, Direction.PROMPT)
             if isinstance(input, _Blocked):
-                return self._blocked_output(input, AIMessage(content=""))
+                return self._blocked_output(input, self._output_template())
         output = await self.bound.ainvoke(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
         if not self.check_output:
             return output
@@ -166,7 +174,7 @@ class GuardedRunnable(_GuardBase):
         if self.check_input:
             value = self._check_sync(value, Direction.PROMPT)
             if isinstance(value, _Blocked):
-                yield self._blocked_output(value, AIMessage(content=""))
+                yield self._blocked_output(value, self._output_template())
                 return
         upstream = self.bound.stream(value, patch_config(config, callbacks=run_manager.get_child()))
         if not self.check_output:
@@ -190,7 +198,7 @@ class GuardedRunnable(_GuardBase):
         if self.check_input:
             value = await self._acheck(value, Direction.PROMPT)
             if isinstance(value, _Blocked):
-                yield self._blocked_output(value, AIMessage(content=""))
+                yield self._blocked_output(value, self._output_template())
                 return
         upstream = self.bound.astream(value, patch_config(config, callbacks=run_manager.get_child()))
         if not self.check_output:

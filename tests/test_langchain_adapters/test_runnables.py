@@ -67,6 +67,8 @@ def test_lcel_chain_with_dict_input_and_str_output(guard, llm):
     prompt = ChatPromptTemplate.from_messages([("system", "Be brief."), ("human", "{question}")])
     chain = GuardedRunnable(prompt | llm | StrOutputParser(), guard, on_block="refuse")
     assert chain.invoke({"question": "when?"}) == MASKED
+    # A blocked prompt is refused in the chain's output type (str here).
+    assert chain.invoke({"question": "hunter2"}) == guard.policy.prompt.refusal
     # A blocked str completion is refused as a str.
     leaky = FakeListChatModel(responses=["the password is hunter2"])
     refused = GuardedRunnable(prompt | leaky | StrOutputParser(), guard, on_block="refuse")

@@ -1,0 +1,108 @@
+"""Streaming overhead of the output filter, with the local engine.
+
+The same token stream (about 4 characters a chunk, like an LLM's) is consumed unguarded
+and through ``GuardedRunnable.astream`` and the bare :class:`StreamFilter`, in the same
+run. Reports the added time to the first delivered chunk and the overhead per chunk.
+The local engine checks blocklists (a 1,000-term list); the harm analyzer is reported as
+skipped until it ships.
+
+    python benchmarks/bench_streaming.py [--streams 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from typing import AsyncIterator
+
+from _common import corpus, machine, pin_one_core, terms
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from guardrail import Guard, LocalEngine
+from guardrail.integrations.langchain import GuardedRunnable
+
+
+def tokens(text: str, size: int = 4) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+async def consume(stream: AsyncIterator[object]) -> tuple[float, int, float]:
+    t0 = time.perf_counter()
+    first = None
+    n = 0
+    async for _ in stream:
+        if first is None:
+            first = time.perf_counter() - t0
+        n += 1
+    return (first or 0.0) * 1000.0, n, (time.perf_counter() - t0) * 1000.0
+
+
+async def main_async(streams: int) -> None:
+    engine = LocalEngine(":memory:")
+    engine.blocklists.create_or_update("bench")
+    engine.blocklists.add_or_update_items("bench", terms(1_000))
+    guard = Guard({"harm": {}, "completion": {"blocklists": [{"name": "bench", "action": "redact"}]}},
+                  backend=engine)
+    text = corpus(1, 1200, seed=5)[0]
+    chunks = tokens(text)
+
+    async def raw() -> AsyncIterator[str]:
+        for c in chunks:
+            yield c
+
+    async def filtered() -> AsyncIterator[str]:
+        f = guard.stream_filter()
+        for c in chunks:
+            out = await f.push(c)
+            if out:
+                yield out
+        rest = await f.close()
+        if rest:
+            yield rest
+
+    model = FakeListChatModel(responses=[text])
+    unguarded_lc = model
+    guarded_lc = GuardedRunnable(model, guard, check_input=False)
+
+    rows: dict[str, list[tuple[float, int, float]]] = {k: [] for k in (
+        "plain async generator", "same + StreamFilter", "LangChain astream (unguarded)", "GuardedRunnable.astream")}
+    for _ in range(3):  # warm up
+        await consume(filtered())
+        await consume(guarded_lc.astream("hi"))
+    for _ in range(streams):
+        rows["plain async generator"].append(await consume(raw()))
+        rows["same + StreamFilter"].append(await consume(filtered()))
+        rows["LangChain astream (unguarded)"].append(await consume(unguarded_lc.astream("hi")))
+        rows["GuardedRunnable.astream"].append(await consume(guarded_lc.astream("hi")))
+
+    print(f"# streaming overhead: {len(text)}-char completion ({len(chunks)} 4-char chunks; the fake "
+          f"chat model streams 1 char a chunk), "
+          f"{streams} streams, local engine (blocklist 1,000 terms), {machine()}")
+    print(f"{'stream':<32}{'first chunk ms':>16}{'total ms':>10}{'chunks out':>12}")
+    med = {}
+    for name, values in rows.items():
+        first = statistics.median(v[0] for v in values)
+        total = statistics.median(v[2] for v in values)
+        med[name] = (first, total)
+        print(f"{name:<32}{first:>16.3f}{total:>10.3f}{statistics.median(v[1] for v in values):>12.0f}")
+    for guarded, plain in (("same + StreamFilter", "plain async generator"),
+                           ("GuardedRunnable.astream", "LangChain astream (unguarded)")):
+        n_in = statistics.median(v[1] for v in rows[plain])  # chunks the upstream produced
+        per_chunk = (med[guarded][1] - med[plain][1]) / n_in
+        print(f"{guarded}: added to first chunk {med[guarded][0] - med[plain][0]:.3f} ms, "
+              f"overhead per input chunk {per_chunk:.4f} ms")
+    guard.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--streams", type=int, default=200)
+    args = ap.parse_args()
+    pin_one_core()
+    asyncio.run(main_async(args.streams))
+
+
+if __name__ == "__main__":
+    main()

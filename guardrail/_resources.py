@@ -107,6 +107,7 @@ class IncidentStatus:
     NOT_DEPLOYED = "NotDeployed"
     DEPLOYING = "Deploying"
     DEPLOYED = "Deployed"
+    PENDING = "DeployedWithPendingChanges"  # samples added since the last deploy
     FAILED = "Failed"
 
 

@@ -21,7 +21,7 @@ __all__ = ["SCHEMA_VERSION", "Store", "default_store_path"]
 
 STORE_ENV = "GUARDRAIL_STORE"
 APPLICATION_ID = 0x47524C31  # "GRL1"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades the schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -43,6 +43,48 @@ _MIGRATIONS: tuple[str, ...] = (
         UNIQUE (blocklist, text, is_regex)
     );
     CREATE INDEX blocklist_items_by_list ON blocklist_items(blocklist, seq);
+    """,
+    """
+    CREATE TABLE incidents (
+        kind        TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        threshold   REAL,
+        deployed_at TEXT,
+        revision    TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        PRIMARY KEY (kind, name)
+    );
+    CREATE TABLE incident_samples (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        incident    TEXT NOT NULL,
+        text        TEXT,
+        image       BLOB,
+        vector      BLOB,
+        quality     INTEGER,
+        deployed    INTEGER NOT NULL DEFAULT 0,
+        seq         INTEGER NOT NULL,
+        FOREIGN KEY (kind, incident) REFERENCES incidents(kind, name) ON DELETE CASCADE
+    );
+    CREATE INDEX incident_samples_by_incident ON incident_samples(kind, incident, seq);
+    CREATE TABLE category_versions (
+        name        TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        definition  TEXT NOT NULL,
+        source      TEXT,
+        samples     TEXT NOT NULL,
+        positives   INTEGER NOT NULL,
+        negatives   INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        error       TEXT,
+        model       BLOB,
+        warnings    TEXT NOT NULL DEFAULT '[]',
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        built_at    TEXT,
+        PRIMARY KEY (name, version)
+    );
     """,
 )
 

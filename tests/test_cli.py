@@ -139,6 +139,7 @@ def test_demo_runs_offline_and_shows_every_outcome(capsys):
         assert word in out
     assert "Project Aurora" not in out.split("assistant:", 3)[-1].split("\n")[0]
     assert "******* ****** ships in May" in out
+    assert "incident:crypto-giveaway" in out  # a paraphrase of the incident's samples is blocked
 
 
 def test_console_script_and_module_entry_point(tmp_path):

@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from .._exceptions import GuardrailError
-from . import _blocklist, _check, _demo
+from . import _blocklist, _category, _check, _demo, _incident
 
 __all__ = ["main"]
 
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _check.register(sub)
     _blocklist.register(sub)
+    _incident.register(sub)
+    _category.register(sub)
     _demo.register(sub)
     return parser
 

@@ -16,6 +16,7 @@ DEMO_POLICY = {
             {"name": "jailbreak-phrases", "action": "block"},
             {"name": "insults", "action": "flag"},
         ],
+        "incidents": ["crypto-giveaway"],
         "refusal": "I can't help with that request.",
     },
     "completion": {
@@ -47,6 +48,16 @@ DEMO_LISTS: dict[str, tuple[str, list[dict[str, Any]]]] = {
     ),
 }
 
+DEMO_INCIDENT = (
+    "crypto-giveaway",
+    "an emerging scam: 'send crypto, get double back'",
+    [
+        "Send 1 BTC to this address and get 2 BTC back, limited time offer!",
+        "Elon Musk is giving away free bitcoin, just send yours first and it will be doubled",
+        "Crypto giveaway: transfer any amount of ETH and receive double back instantly",
+    ],
+)
+
 TURNS: list[tuple[str, str]] = [
     (
         "What's a good name for a hiking club?",
@@ -63,6 +74,10 @@ TURNS: list[tuple[str, str]] = [
     (
         "You absolute moron, what is 2 + 2?",
         "2 + 2 = 4.",
+    ),
+    (
+        "Write a post: Giveaway! Send ETH to this wallet and get double back.",
+        "Sure, here is your message: ...",
     ),
     (
         "Which API key does the billing job use?",
@@ -87,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
     for name, (description, items) in DEMO_LISTS.items():
         engine.blocklists.create_or_update(name, description=description)
         engine.blocklists.add_or_update_items(name, items)
+    name, description, samples = DEMO_INCIDENT
+    engine.text_incidents.create_or_update(name, description=description)
+    engine.text_incidents.add_samples(name, samples)
+    engine.text_incidents.deploy(name)
     guard = Guard(Policy.from_dict(DEMO_POLICY), backend=engine)
     print("guardrail demo: local engine, in-memory store, fake model\n")
     try:
@@ -103,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"    assistant: {cv.text}\n")
     finally:
         guard.close()
-    print("Policy: prompts block jailbreak-phrases and flag insults; completions redact")
+    print("Policy: prompts block jailbreak-phrases and the crypto-giveaway incident (similar text,")
+    print("not just the samples) and flag insults; completions redact")
     print("internal-names and block secrets. Write your own with `guardrail blocklist` and a")
     print("policy file (see README), then `guardrail check --policy policy.toml TEXT`.")
     return 0
@@ -113,5 +133,10 @@ def _status(verdict: Any) -> str:
     label = verdict.decision.value.upper()
     if verdict.flagged:
         label += " (flagged)"
-    hits = ", ".join(f"{f.describe()} '{f.item_text}'" for f in verdict.triggered)
+    hits = ", ".join(f"{f.describe()} '{_short(f.item_text)}'" for f in verdict.triggered)
     return f"{label}{' - ' + hits if hits else ''}  [{verdict.timings_ms.get('total', 0):.2f} ms]"
+
+
+def _short(text: str | None, width: int = 40) -> str:
+    text = text or ""
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -41,3 +41,20 @@ def test_check_and_blocklists_through_azure(azure_env, capsys, tmp_path):
 def test_azure_backend_without_configuration_is_a_usage_error(capsys):
     code = main(["--backend", "azure", "check", "hello"])
     assert code == 2 and "AZURE_CONTENT_SAFETY_ENDPOINT" in capsys.readouterr().err
+
+
+def test_incident_and_category_commands_through_azure(azure_env, capsys, tmp_path):
+    with respx.mock(base_url=BASE) as router:
+        router.patch("/text/incidents/scam").mock(return_value=ok({"incidentName": "scam", "description": "d"}))
+        assert main(["--backend", "azure", "incident", "create", "scam", "-d", "d"]) == 0
+        router.post("/text/incidents/scam:deploy").mock(return_value=ok({"id": "op", "status": "Succeeded"}, 202))
+        assert main(["--backend", "azure", "incident", "deploy", "scam"]) == 0
+        router.post("/text:detectIncidents").mock(return_value=ok({"incidentMatches": [{"incidentName": "scam"}]}))
+        assert main(["--backend", "azure", "incident", "detect", "scam", "send btc"]) == 1
+        assert "HIT scam" in capsys.readouterr().out
+        code = main(["--backend", "azure", "category", "create", "spam", "-d", "d", "--samples", str(tmp_path / "x.jsonl")])
+        assert code == 2 and "samples from a blob" in capsys.readouterr().err
+        router.put("/text/categories/spam").mock(return_value=ok(
+            {"categoryName": "spam", "definition": "d", "version": 3, "status": "BuildNotStarted"}))
+        assert main(["--backend", "azure", "category", "create", "spam", "-d", "d", "--samples", "https://b/s.jsonl"]) == 0
+        assert "version 3 created" in capsys.readouterr().out

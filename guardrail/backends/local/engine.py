@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from ..._models import Finding, FindingKind, Span
+import asyncio
+from typing import Any
+
+from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from ..._store import Store
-from .._base import Analysis, Backend
+from .._base import Analysis, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
+from .categories import Categories
+from .embedder import Embedder, default_embedder
+from .incidents import Incidents
 
 __all__ = ["LocalEngine"]
 
@@ -21,15 +27,34 @@ class LocalEngine(Backend):
 
     name = "local"
 
-    def __init__(self, store: Store | str | Path | None = None) -> None:
+    def __init__(
+        self, store: Store | str | Path | None = None, *, embedder: Embedder | str | Path | None = None
+    ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
+        if embedder is None:
+            self.embedder = default_embedder()
+        else:
+            self.embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
         self.blocklists = Blocklists(self.store)
+        self.text_incidents = Incidents(self.store, "text", self.embedder)
+        self.image_incidents = Incidents(self.store, "image", self.embedder)
+        self.categories = Categories(self.store, self.embedder)
 
     def __repr__(self) -> str:
         return f"<LocalEngine store={self.store.path!r}>"
 
     def supports(self, analysis: str) -> bool:
-        return analysis == Analysis.BLOCKLIST
+        return analysis in (Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.CUSTOM_CATEGORY)
+
+    async def detect_incidents(self, text: str, incidents: Sequence[IncidentRef]) -> list[Finding]:
+        thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}
+        # The model runs in a thread: the event loop stays free while it computes.
+        return await asyncio.to_thread(
+            self.text_incidents.detect, text, [i.name for i in incidents], thresholds=thresholds
+        )
+
+    async def analyze_custom_categories(self, text: str, categories: Sequence[CategoryRef]) -> list[Finding]:
+        return await asyncio.to_thread(self.categories.analyze, text, list(categories))
 
     async def match_blocklists(self, text: str, names: Sequence[str]) -> list[Finding]:
         # Matching takes microseconds; a thread hop would cost more than it saves.

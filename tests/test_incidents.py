@@ -1,0 +1,173 @@
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from guardrail import (
+    ConflictError,
+    EmptyTextError,
+    Guard,
+    InvalidInputError,
+    LimitExceededError,
+    NotFoundError,
+)
+from guardrail._resources import INCIDENT_LIMITS, IncidentStatus
+
+SCAM = [
+    "Send 1 BTC to this address and get 2 BTC back, limited time offer!",
+    "Elon Musk is giving away free bitcoin, just send yours first and it will be doubled",
+    "Crypto giveaway: transfer any amount of ETH and receive double back instantly",
+]
+
+
+@pytest.fixture
+def scam(engine):
+    ti = engine.text_incidents
+    ti.create_or_update("scam", description="crypto doubling scams")
+    ti.add_samples("scam", SCAM)
+    ti.deploy("scam")
+    return ti
+
+
+def test_text_incident_lifecycle(engine):
+    ti = engine.text_incidents
+    inc = ti.create_or_update("scam", description="d")
+    assert (inc.incident_name, inc.kind, inc.status) == ("scam", "text", IncidentStatus.NOT_DEPLOYED)
+    added = ti.add_samples("scam", SCAM[:2])
+    assert len({s.incident_sample_id for s in added}) == 2
+    with pytest.raises(ConflictError, match="not deployed"):
+        ti.detect("anything", ["scam"])
+    assert ti.deploy("scam") == "Succeeded"
+    assert ti.get("scam").status == IncidentStatus.DEPLOYED
+    ti.add_samples("scam", SCAM[2:])
+    assert ti.get("scam").status == IncidentStatus.PENDING
+    assert [s.text for s in ti.list_samples("scam")] == SCAM
+    assert ti.get_sample("scam", added[0].incident_sample_id).text == SCAM[0]
+    ti.remove_samples("scam", [added[0].incident_sample_id])
+    assert len(ti.list_samples("scam")) == 2
+    assert [i.incident_name for i in ti.list()] == ["scam"]
+    ti.delete("scam")
+    with pytest.raises(NotFoundError, match="create it with"):
+        ti.get("scam")
+
+
+def test_paraphrases_hit_and_unrelated_or_topical_text_does_not(scam):
+    hit = scam.detect("Double your bitcoin! Send 0.5 BTC now and we return 1 BTC to you.", ["scam"])[0]
+    assert hit.detected and hit.score >= 0.65 and hit.item_text in SCAM
+    for text in ("What is the current price of bitcoin?", "How do I make pancakes?",
+                 "Bitcoin mining uses a lot of electricity."):
+        assert not scam.detect(text, ["scam"])[0].detected, text
+
+
+def test_per_incident_threshold(engine, scam):
+    text = "Bitcoin mining uses a lot of electricity."
+    score = scam.detect(text, ["scam"])[0].score
+    scam.create_or_update("scam", threshold=max(0.01, score - 0.01))
+    assert scam.detect(text, ["scam"])[0].detected
+    assert not scam.detect(text, ["scam"], thresholds={"scam": min(1.0, score + 0.05)})[0].detected
+
+
+def test_limits_and_bad_input(engine):
+    ti = engine.text_incidents
+    with pytest.raises(LimitExceededError):
+        ti.create_or_update("x" * 101)
+    with pytest.raises(EmptyTextError):
+        ti.create_or_update("")
+    ti.create_or_update("i")
+    with pytest.raises(LimitExceededError, match="under 500"):
+        ti.add_samples("i", ["x" * 500])
+    with pytest.raises(EmptyTextError):
+        ti.add_samples("i", ["ok", "  "])
+    with pytest.raises(InvalidInputError):
+        ti.add_samples("i", [42])
+    assert ti.list_samples("i") == []  # nothing written half-way
+    with pytest.raises(LimitExceededError):
+        ti.add_samples("i", ["s"] * (INCIDENT_LIMITS.samples_per_incident + 1))
+    with pytest.raises(ConflictError, match="no samples"):
+        ti.deploy("i")
+    with pytest.raises(NotFoundError):
+        ti.add_samples("nope", ["x"])
+
+
+def test_at_most_100_incidents(engine, monkeypatch):
+    monkeypatch.setattr(INCIDENT_LIMITS, "incidents_per_kind", 3)
+    for i in range(3):
+        engine.text_incidents.create_or_update(f"i{i}")
+    with pytest.raises(LimitExceededError, match="limit"):
+        engine.text_incidents.create_or_update("one-too-many")
+    engine.image_incidents.create_or_update("images-count-separately")
+
+
+def picture(seed: int, size=(320, 240)) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", size, tuple(int(x) for x in rng.integers(0, 255, 3)))
+    d = ImageDraw.Draw(img)
+    for _ in range(15):
+        x0, x1 = sorted(rng.integers(0, size[0], 2))
+        y0, y1 = sorted(rng.integers(0, size[1], 2))
+        d.rectangle((x0, y0, x1, y1), fill=tuple(int(x) for x in rng.integers(0, 255, 3)))
+    return img
+
+
+def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def test_image_incident_matches_edited_copies_not_other_images(engine, tmp_path):
+    ii = engine.image_incidents
+    ii.create_or_update("memes")
+    original = picture(1)
+    path = tmp_path / "sample.png"
+    path.write_bytes(encode(original))
+    samples = ii.add_samples("memes", [str(path), base64.b64encode(encode(picture(2), "JPEG")).decode()])
+    assert samples[0].image is not None
+    ii.deploy("memes")
+    for copy in (encode(original, "JPEG", quality=40), encode(original.resize((160, 120)), "WEBP"),
+                 encode(original.transpose(Image.FLIP_LEFT_RIGHT), "BMP"), encode(original.rotate(90, expand=True), "GIF")):
+        found = ii.detect(copy, ["memes"])[0]
+        assert found.detected and found.item_id == samples[0].incident_sample_id
+    for seed in range(10, 20):
+        assert not ii.detect(encode(picture(seed)), ["memes"])[0].detected
+
+
+def test_image_bad_input(engine, tmp_path):
+    ii = engine.image_incidents
+    ii.create_or_update("memes")
+    with pytest.raises(InvalidInputError, match="not valid base64"):
+        ii.add_samples("memes", ["@@not-base64@@"])
+    with pytest.raises(InvalidInputError, match="unrecognised image"):
+        ii.add_samples("memes", [b"GIF89a but not really an image"])
+    with pytest.raises(InvalidInputError, match="not supported"):
+        ii.add_samples("memes", [encode(picture(1), "ICO")])
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (4 * 1024 * 1024 + 1))
+    with pytest.raises(LimitExceededError, match="4 MB"):
+        ii.add_samples("memes", [str(big)])
+    assert ii.list_samples("memes") == []
+
+
+def test_image_url_is_fetched(engine, respx_mock):
+    import httpx
+
+    respx_mock.get("https://img.example/cat.png").mock(return_value=httpx.Response(200, content=encode(picture(3))))
+    ii = engine.image_incidents
+    ii.create_or_update("cats")
+    ii.add_samples("cats", ["https://img.example/cat.png"])
+    ii.deploy("cats")
+    assert ii.detect(encode(picture(3), "JPEG"), ["cats"])[0].detected
+
+
+async def test_incidents_through_the_guard_policy(engine, scam):
+    guard = Guard({"harm": {}, "prompt": {"incidents": ["scam"]}}, backend=engine)
+    v = await guard.check_prompt("Send me 1 BTC and I will send back 2 BTC, guaranteed!")
+    assert v.blocked and v.triggered[0].name == "scam"
+    assert (await guard.check_prompt("Is bitcoin a good long-term investment?")).allowed
+    strict = Guard({"harm": {}, "prompt": {"incidents": [{"name": "scam", "threshold": 0.99}]}}, backend=engine)
+    assert (await strict.check_prompt("Send me 1 BTC and I will send back 2 BTC, guaranteed!")).allowed
+    undeployed = Guard({"harm": {}, "prompt": {"incidents": ["nope"]}}, backend=engine)
+    v = await undeployed.check_prompt("hello")
+    assert v.blocked and "no text incident named 'nope'" in v.reason  # fail closed, with the reason

@@ -37,14 +37,6 @@ DEFAULT_TEXT_THRESHOLD = 0.60
 benchmarks/incident_paraphrase_set.py by one rule: the lowest threshold at which benign
 text hits at most one time in a thousand (0.10%); paraphrase recall there is 0.96 (sweep
 in benchmarks/README.md). Raise it per incident for tighter matching."""
-DEFAULT_IMAGE_DISTANCE", "DEFAULT_TEXT_THRESHOLD", "Incidents"]
-
-DEFAULT_TEXT_THRESHOLD = 0.65
-"""Cosine similarity to the nearest sample. Chosen on the paraphrase set of
-benchmarks/incident_paraphrase_set.py (sweep in benchmarks/README.md): paraphrase recall
-0.96 with 0.07% benign false positives. Rule-based paraphrases stay closer to their
-samples than people's do, so the cut sits below the point where recall starts to fall
-(0.76); raise it per incident for tighter matching."""
 DEFAULT_IMAGE_DISTANCE = 31
 """PDQ bit distance (of 256) at or below which images match: Meta's recommended cut-off."""
 

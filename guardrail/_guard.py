@@ -24,7 +24,15 @@ from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import Store
 from ._streaming import StreamFilter
 from ._telemetry import span
-from .backends._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
+from .backends._base import (
+    Analysis,
+    AnalysisRequest,
+    AnalysisResult,
+    Backend,
+    CategoryRef,
+    IncidentRef,
+    run_jobs,
+)
 
 __all__ = ["DEFAULT_MAX_TEXT_LENGTH", "Guard", "OnVerdict"]
 
@@ -42,6 +50,8 @@ class _Plan:
     policy: DirectionPolicy
     request: AnalysisRequest
     skipped: tuple[str, ...]
+    image_incidents: tuple[IncidentRef, ...] = ()
+    image_policy: DirectionPolicy | None = None
 
 
 def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
@@ -69,7 +79,14 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         if able[Analysis.CUSTOM_CATEGORY]
         else (),
     )
-    return _Plan(policy=policy, request=request, skipped=skipped)
+    images = tuple(IncidentRef(r.name, r.threshold) for r in policy.image_incidents)
+    if images and not backend.supports(Analysis.IMAGE_INCIDENT):
+        skipped += (f"{Analysis.IMAGE_INCIDENT}: not supported by the {backend.name} backend",)
+        images = ()
+    # Image verdicts apply the image-incident rules where decide() looks for incident rules.
+    image_policy = policy.model_copy(update={"incidents": policy.image_incidents})
+    return _Plan(policy=policy, request=request, skipped=skipped, image_incidents=images,
+                 image_policy=image_policy)
 
 
 def check_text(text: object, max_length: int) -> str:
@@ -187,6 +204,38 @@ class Guard:
                 otel.set_attribute("guardrail.flagged", verdict.flagged)
                 otel.set_attribute("guardrail.findings", len(verdict.findings))
         return verdict
+
+    async def check_image(self, image: Any, direction: Direction | str = Direction.PROMPT) -> Verdict:
+        """Check an image (bytes, base64, a file path or an http(s) URL) against the
+        policy's ``image_incidents``. ``verdict.text`` is empty unless it is the refusal."""
+        from .backends.local.images import load_image
+
+        direction = Direction(direction)
+        plan = self._plans[direction]
+        if not isinstance(image, (bytes, bytearray, str, Path)):
+            raise UnsupportedInputError(
+                f"an image must be bytes, base64, a file path or an http(s) URL, got {type(image).__name__}"
+            )
+        is_url = isinstance(image, str) and image.startswith(("https://", "http://"))
+        if not plan.image_incidents:
+            result = AnalysisResult()
+        else:
+            value = image if is_url and self.backend.name == "azure" else load_image(image)
+            result = await run_jobs(
+                [("image_incident", lambda: self.backend.detect_image_incidents(value, plan.image_incidents))],
+                plan.policy.timeout,
+            )
+        assert plan.image_policy is not None
+        verdict = decide(plan.image_policy, direction, "", _keep_hits(result.findings), errors=result.errors,
+                         skipped=plan.skipped, backend=self.backend.name, timings_ms=result.timings_ms)
+        await self._observe(verdict, "<image>")
+        return verdict
+
+    def check_image_sync(self, image: Any, direction: Direction | str = Direction.PROMPT) -> Verdict:
+        return self.run_sync(self.check_image(image, direction))
+
+    def checks_images(self, direction: Direction | str) -> bool:
+        return bool(self._plans[Direction(direction)].image_incidents)
 
     def stream_filter(self, direction: Direction | str = Direction.COMPLETION, **options: Any) -> StreamFilter:
         """A :class:`StreamFilter` that releases only text this Guard has passed."""

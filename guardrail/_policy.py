@@ -95,6 +95,8 @@ class DirectionPolicy(BaseModel):
     """Scale of the severities reported in findings."""
     blocklists: tuple[BlocklistRule, ...] = ()
     incidents: tuple[IncidentRule, ...] = ()
+    image_incidents: tuple[IncidentRule, ...] = ()
+    """Image incidents checked against images in the input (``Guard.check_image``)."""
     custom_categories: tuple[CategoryRule, ...] = ()
     refusal: str = Field(default=DEFAULT_REFUSAL, min_length=1, max_length=10_000)
     fail_mode: FailMode = FailMode.CLOSED
@@ -112,7 +114,7 @@ class DirectionPolicy(BaseModel):
             }
         return value
 
-    @field_validator("blocklists", "incidents", "custom_categories", mode="before")
+    @field_validator("blocklists", "incidents", "image_incidents", "custom_categories", mode="before")
     @classmethod
     def _name_shorthand(cls, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
@@ -121,7 +123,7 @@ class DirectionPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> DirectionPolicy:
-        for field in ("blocklists", "incidents", "custom_categories"):
+        for field in ("blocklists", "incidents", "image_incidents", "custom_categories"):
             names = [rule.name for rule in getattr(self, field)]
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:

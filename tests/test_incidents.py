@@ -171,3 +171,23 @@ async def test_incidents_through_the_guard_policy(engine, scam):
     undeployed = Guard({"harm": {}, "prompt": {"incidents": ["nope"]}}, backend=engine)
     v = await undeployed.check_prompt("hello")
     assert v.blocked and "no text incident named 'nope'" in v.reason  # fail closed, with the reason
+
+
+async def test_guard_check_image(engine):
+    from guardrail import UnsupportedInputError
+
+    ii = engine.image_incidents
+    ii.create_or_update("memes")
+    original = picture(5)
+    ii.add_samples("memes", [encode(original)])
+    ii.deploy("memes")
+    guard = Guard({"harm": {}, "prompt": {"image_incidents": [{"name": "memes", "action": "block"}]}}, backend=engine)
+    v = await guard.check_image(encode(original, "JPEG", quality=50))
+    assert v.blocked and v.text == guard.policy.prompt.refusal
+    assert (await guard.check_image(encode(picture(77)))).allowed
+    with pytest.raises(InvalidInputError):
+        await guard.check_image("@@@not an image@@@")
+    with pytest.raises(UnsupportedInputError):
+        await guard.check_image(12345)
+    assert guard.check_image_sync(encode(original)).blocked
+    guard.close()

@@ -32,8 +32,9 @@ class Analysis:
     HARM = "harm"
     BLOCKLIST = "blocklist"
     INCIDENT = "incident"
+    IMAGE_INCIDENT = "image_incident"
     CUSTOM_CATEGORY = "custom_category"
-    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, CUSTOM_CATEGORY})
+    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, IMAGE_INCIDENT, CUSTOM_CATEGORY})
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,10 @@ class Backend:
         self, text: str, categories: Sequence[CategoryRef]
     ) -> list[Finding]:
         raise NotImplementedError(f"{type(self).__name__} does not analyze custom categories")
+
+    async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
+        """Image incidents hit by ``image`` (bytes, base64, a path, or an http(s) URL)."""
+        raise NotImplementedError(f"{type(self).__name__} does not detect image incidents")
 
     def stream_margin(self, blocklists: Sequence[str]) -> int:
         """Longest span (characters) a blocklist hit can have in streamed text.

@@ -174,3 +174,21 @@ def refusal_like(template: Any, refusal: str, key: str | None = None) -> Any:
     if isinstance(template, dict) and key is not None:
         return {**template, key: refusal}
     return AIMessage(content=refusal)
+
+
+def image_of(part: dict[str, Any]) -> str | None:
+    """The image of a content block as base64 or an http(s) URL, or None if unknown.
+
+    Handles OpenAI-style ``{"type": "image_url", "image_url": {"url": ...}}`` (data URLs
+    included) and LangChain's standard ``{"type": "image", "base64"|"data"|"url": ...}``.
+    """
+    if part.get("type") == "image_url":
+        ref = part.get("image_url")
+        url = ref.get("url") if isinstance(ref, dict) else ref
+    else:
+        url = part.get("base64") or part.get("data") or part.get("url")
+    if not isinstance(url, str) or not url:
+        return None
+    if url.startswith("data:"):
+        return url.split(",", 1)[-1]
+    return url

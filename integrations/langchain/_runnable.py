@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from guardrail import ContentBlockedError, Direction, Guard, StreamFilter, Verdict
 
-from ._content import chunk_text, extract, refusal_like, with_text
+from ._content import chunk_text, extract, image_of, refusal_like, with_text
 
 OnBlock = Literal["raise", "refuse"]
 
@@ -56,9 +56,17 @@ class _GuardBase(RunnableSerializable[Any, Any]):
             all_messages=self.all_messages,
             prompt=prompt,
         )
+        guard: Guard = self.guard
+        if found.images and guard.checks_images(direction):
+            for part in found.images:
+                image = image_of(part)
+                if image is None:
+                    continue
+                image_verdict = await guard.check_image(image, direction)
+                if image_verdict.blocked:
+                    return _Blocked(image_verdict)
         if not found.texts or not found.joined.strip():
             return value  # nothing to check (e.g. a tool-call-only message)
-        guard: Guard = self.guard
         verdict = await guard.check(found.joined, direction)
         if verdict.blocked:
             return _Blocked(verdict)

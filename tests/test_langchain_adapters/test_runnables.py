@@ -214,3 +214,46 @@ async def test_guard_failure_inside_a_stream_follows_the_fail_mode(llm):
     opened = GuardedRunnable(llm, Guard({"harm": {}, "completion": {"blocklists": ["x"], "fail_mode": "open"}},
                                         backend=DownBackend()), check_input=False)
     assert "".join([c.content async for c in opened.astream("hi")]) == REPLY
+
+
+def test_image_parts_are_checked_against_image_incidents(guard):
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from guardrail import Guard
+
+    import random
+
+    rng = random.Random(4)
+    img = Image.new("RGB", (240, 180), (10, 120, 30))
+    draw = ImageDraw.Draw(img)
+    for _ in range(15):  # enough detail for a perceptual hash to hold under resizing
+        x0, x1 = sorted(rng.sample(range(240), 2))
+        y0, y1 = sorted(rng.sample(range(180), 2))
+        draw.rectangle((x0, y0, x1, y1), fill=tuple(rng.randrange(256) for _ in range(3)))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    engine = guard.backend
+    engine.image_incidents.create_or_update("banned-meme")
+    engine.image_incidents.add_samples("banned-meme", [buf.getvalue()])
+    engine.image_incidents.deploy("banned-meme")
+    g = Guard({"harm": {}, "prompt": {"image_incidents": ["banned-meme"]}}, backend=engine)
+    seen = []
+    model = RunnableLambda(lambda x: seen.append(x) or AIMessage(content="nice picture"))
+    copy = io.BytesIO()
+    img.resize((120, 90)).save(copy, "JPEG", quality=60)
+    data_url = "data:image/jpeg;base64," + base64.b64encode(copy.getvalue()).decode()
+    msg = HumanMessage(content=[{"type": "text", "text": "what is this?"},
+                                {"type": "image_url", "image_url": {"url": data_url}}])
+    with pytest.raises(ContentBlockedError) as info:
+        GuardedRunnable(model, g).invoke([msg])
+    assert info.value.verdict.triggered[0].name == "banned-meme" and seen == []
+    other = Image.new("RGB", (240, 180), (200, 10, 90))
+    ImageDraw.Draw(other).rectangle((20, 20, 100, 160), fill=(0, 0, 255))
+    buf2 = io.BytesIO()
+    other.save(buf2, "PNG")
+    ok_msg = HumanMessage(content=[{"type": "image", "base64": base64.b64encode(buf2.getvalue()).decode(),
+                                    "mime_type": "image/png"}, {"type": "text", "text": "and this?"}])
+    assert GuardedRunnable(model, g).invoke([ok_msg]).content == "nice picture"

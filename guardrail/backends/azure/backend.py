@@ -143,6 +143,14 @@ class AzureBackend(Backend):
         hit = {f.name for found in results for f in found}
         return [Finding(kind=FindingKind.INCIDENT, name=n) for n in names if n in hit]
 
+    async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
+        from ..local.images import load_image
+
+        value = image if isinstance(image, str) and image.startswith(("https://", "http://")) else load_image(image)
+        names = [i.name for i in incidents]
+        hit = {f.name for f in await self.image_incidents.detect(value, names)}
+        return [Finding(kind=FindingKind.INCIDENT, name=n) for n in names if n in hit]
+
     async def analyze_custom_categories(
         self, text: str, categories: Sequence[CategoryRef]
     ) -> list[Finding]:

@@ -94,6 +94,9 @@ class Embedder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
+            # Spinning threads would keep burning a core after each run, slowing whatever
+            # the app (or the Guard's matching) does next.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
             self._inputs = [i.name for i in self._session.get_inputs()]
             self._tokenizer = tokenizer

@@ -44,7 +44,15 @@ class LocalEngine(Backend):
         return f"<LocalEngine store={self.store.path!r}>"
 
     def supports(self, analysis: str) -> bool:
-        return analysis in (Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.CUSTOM_CATEGORY)
+        return analysis in (
+            Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY
+        )
+
+    async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
+        thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}
+        return await asyncio.to_thread(
+            self.image_incidents.detect, image, [i.name for i in incidents], thresholds=thresholds
+        )
 
     async def detect_incidents(self, text: str, incidents: Sequence[IncidentRef]) -> list[Finding]:
         thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}

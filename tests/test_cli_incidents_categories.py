@@ -18,7 +18,7 @@ def run(capsys, *argv):
 
 def test_incident_commands(capsys, tmp_path):
     store = ["--store", str(tmp_path / "s.sqlite3")]
-    assert run(capsys, *store, "incident", "create", "scam", "-d", "crypto")[0] == 0
+    assert run(capsys, *store, "incident", "create", "scam", "-d", "crypto", "--threshold", "0.7")[0] == 0
     f = tmp_path / "samples.jsonl"
     f.write_text("".join(json.dumps({"text": t}) + "\n" for t in SCAM))
     code, out, _ = run(capsys, *store, "incident", "add-samples", "scam", "--file", str(f))
@@ -36,7 +36,8 @@ def test_incident_commands(capsys, tmp_path):
     code, out, _ = run(capsys, *store, "incident", "detect", "scam", "--file", str(q))
     assert code == 1 and out.splitlines()[0].startswith("1: HIT") and "2: no incident" in out
     code, out, _ = run(capsys, *store, "incident", "show", "scam", "--json")
-    assert len(json.loads(out)["incidentSamples"]) == 2
+    shown = json.loads(out)
+    assert len(shown["incidentSamples"]) == 2 and shown["threshold"] == 0.7
     assert run(capsys, *store, "incident", "remove-samples", "scam", first_id)[0] == 0
     code, out, _ = run(capsys, *store, "incident", "list")
     assert "scam" in out

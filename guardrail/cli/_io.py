@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Iterator, Sequence, TextIO
 
 from .._exceptions import EmptyTextError, InvalidInputError
+from .._jsonl import parse_jsonl
 
 __all__ = ["print_table", "read_jsonl", "read_texts", "shorten"]
 
@@ -24,18 +24,7 @@ def read_jsonl(path: str, *, stdin: TextIO | None = None) -> list[dict[str, Any]
             raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
         except UnicodeDecodeError:
             raise InvalidInputError(f"{path} is not UTF-8 text") from None
-    rows: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{path} line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise InvalidInputError(f"{path} line {number}: expected a JSON object")
-        row["_line"] = number
-        rows.append(row)
+    rows = [{**row, "_line": number} for number, row in parse_jsonl(lines, path)]
     if not rows:
         raise EmptyTextError(f"{path} has no JSON lines")
     return rows

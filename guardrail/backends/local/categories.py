@@ -26,6 +26,7 @@ from ..._exceptions import (
     LimitExceededError,
     NotFoundError,
 )
+from ..._jsonl import parse_jsonl
 from ..._models import Finding, FindingKind
 from ..._resources import BuildStatus, CategoryVersion
 from ..._store import Store
@@ -113,14 +114,8 @@ def parse_samples(source: Any) -> tuple[list[dict[str, Any]], str]:
     else:
         raise InvalidInputError("samples must be a JSONL file path, an http(s) URL, or a list of dicts")
     samples: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"{where} line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+    for number, row in parse_jsonl(lines, where):
+        if not isinstance(row.get("text"), str):
             raise InvalidInputError(f'{where} line {number}: expected {{"text": "...", "isPositive": true|false}}')
         if not isinstance(row.get("isPositive"), bool):
             raise InvalidInputError(f"{where} line {number}: isPositive must be true or false")

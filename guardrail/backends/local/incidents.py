@@ -44,6 +44,7 @@ DEFAULT_IMAGE_DISTANCE = 31
 @dataclass
 class _Group:
     key: tuple[Any, ...]
+    token: tuple[int, int]
     names: list[str]
     starts: list[int]
     stops: list[int]
@@ -259,9 +260,11 @@ class Incidents:
             best = start + int(np.argmax(per_sample[start:stop]))
             score = float(per_sample[best])
             threshold = thresholds.get(name) or own
-            findings.append(Finding(
-                kind=FindingKind.INCIDENT, name=name, score=round(score, 4), detected=score >= threshold - 1e-9,
-                item_id=group.ids[best], item_text=group.texts[best],
+            # model_construct: every field is built here from checked values
+            findings.append(Finding.model_construct(
+                kind=FindingKind.INCIDENT, name=name, severity=None, score=round(score, 4), span=None,
+                detected=score >= threshold - 1e-9, item_id=group.ids[best], item_text=group.texts[best],
+                version=None,
             ))
         findings.sort(key=lambda f: -(f.score or 0.0))
         return findings
@@ -270,6 +273,11 @@ class Incidents:
 
     def _group(self, names: tuple[str, ...]) -> _Group:
         """The deployed samples of ``names`` as one matrix, rebuilt only after a change."""
+        token = self._store.change_token()
+        with self._lock:
+            cached = self._groups.get(names)
+            if cached is not None and cached.token == token:
+                return cached  # nothing in the store changed since this group was built
         for name in names:
             _check_name(name)
         marks = ",".join("?" * len(names))
@@ -289,11 +297,13 @@ class Incidents:
         with self._lock:
             cached = self._groups.get(names)
             if cached is not None and cached.key == key:
+                cached.token = token
                 return cached
         parts = [self._deployed(n, rows[n]["revision"]) for n in names]
         starts = np.cumsum([0] + [len(p.ids) for p in parts[:-1]]).tolist()
         group = _Group(
             key=key,
+            token=token,
             names=list(names),
             starts=starts,
             stops=[s + len(p.ids) for s, p in zip(starts, parts)],

@@ -151,7 +151,7 @@ class Verdict(BaseModel):
 
     def __repr__(self) -> str:
         hits = ", ".join(f.describe() for f in self.triggered)
-        extra = f" flagged" if self.flagged else ""
+        extra = " flagged" if self.flagged else ""
         return f"<Verdict {self.direction.value} {self.decision.value}{extra} [{hits}]>"
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -1,7 +1,5 @@
-import io
 import json
 
-import pytest
 from PIL import Image
 
 from guardrail.cli import main

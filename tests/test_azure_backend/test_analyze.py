@@ -1,9 +1,8 @@
-import httpx
 import pytest
 
 from guardrail import FindingKind, HarmCategory, InvalidInputError, OutputType
 from guardrail.backends._base import CategoryRef
-from guardrail.backends.azure import ApiVersions, AzureBackend, RetryPolicy
+from guardrail.backends.azure import ApiVersions, AzureBackend
 
 from .conftest import ENDPOINT, KEY, body, ok, sent
 

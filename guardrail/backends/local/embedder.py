@@ -27,7 +27,8 @@ REQUIRED = ("model.onnx", "tokenizer.json", "config.json")
 
 
 def _default_dir() -> Any:
-    return resources.files("guardrail").joinpath("_weights", DEFAULT_MODEL)
+    # One segment per joinpath: Traversables of Python 3.10 take a single child.
+    return resources.files("guardrail").joinpath("_weights").joinpath(DEFAULT_MODEL)
 
 
 class Embedder:

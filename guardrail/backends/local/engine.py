@@ -8,7 +8,7 @@ from typing import Sequence
 import asyncio
 from typing import Any
 
-from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
+from ..._models import Finding, FindingKind, Span
 from ..._store import Store
 from .._base import Analysis, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists

@@ -158,6 +158,13 @@ def chunk_text(chunk: Any) -> str | None:
     return None
 
 
+def carries_data(chunk: Any) -> bool:
+    """A chunk with no text that still carries tool calls or usage, to pass through."""
+    return isinstance(chunk, AIMessageChunk) and bool(
+        chunk.tool_call_chunks or chunk.usage_metadata or chunk.response_metadata
+    )
+
+
 def with_text(template: Any, text: str) -> Any:
     """A chunk like ``template`` carrying ``text`` (for AIMessageChunk: same id, no tool calls)."""
     if isinstance(template, AIMessageChunk):

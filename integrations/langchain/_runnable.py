@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from guardrail import ContentBlockedError, Direction, Guard, StreamFilter, Verdict
 
-from ._content import chunk_text, extract, image_of, refusal_like, with_text
+from ._content import carries_data, chunk_text, extract, image_of, refusal_like, with_text
 
 OnBlock = Literal["raise", "refuse"]
 
@@ -229,6 +229,9 @@ def _filter_sync(step: _GuardBase, upstream: Iterator[Any]) -> Iterator[Any]:
             if text is None:
                 others = chunk if others is None else others + chunk
                 continue
+            if not text and carries_data(chunk):
+                yield chunk  # tool-call chunks, usage: no text to hold back
+                continue
             template = chunk
             released = run(f.push(text))
             if f.blocked:
@@ -261,6 +264,9 @@ async def _filter_async(step: _GuardBase, upstream: AsyncIterator[Any]) -> Async
             text = chunk_text(chunk)
             if text is None:
                 others = chunk if others is None else others + chunk
+                continue
+            if not text and carries_data(chunk):
+                yield chunk  # tool-call chunks, usage: no text to hold back
                 continue
             template = chunk
             released = await f.push(text)

@@ -257,3 +257,19 @@ def test_image_parts_are_checked_against_image_incidents(guard):
     ok_msg = HumanMessage(content=[{"type": "image", "base64": base64.b64encode(buf2.getvalue()).decode(),
                                     "mime_type": "image/png"}, {"type": "text", "text": "and this?"}])
     assert GuardedRunnable(model, g).invoke([ok_msg]).content == "nice picture"
+
+
+async def test_tool_call_and_usage_chunks_pass_through_the_stream(guard):
+    from langchain_core.messages import AIMessageChunk
+    from langchain_core.runnables import RunnableGenerator
+
+    async def model(_):
+        yield AIMessageChunk(content="Calling the tool now. ", id="m1")
+        yield AIMessageChunk(content="", id="m1", tool_call_chunks=[
+            {"name": "search", "args": '{"q": "x"}', "id": "call1", "index": 0}])
+        yield AIMessageChunk(content="", id="m1", usage_metadata={"input_tokens": 3, "output_tokens": 5, "total_tokens": 8})
+
+    g = GuardedRunnable(RunnableGenerator(model), guard, check_input=False)
+    chunks = [c async for c in g.astream("hi")]
+    assert any(c.tool_call_chunks for c in chunks) and any(c.usage_metadata for c in chunks)
+    assert "".join(c.content for c in chunks) == "Calling the tool now. "

@@ -146,6 +146,11 @@ class Backend:
 
     async def analyze(self, text: str, request: AnalysisRequest, *, timeout: float) -> AnalysisResult:
         """Run every analysis ``request`` asks for, concurrently, within ``timeout`` seconds."""
+        return await run_jobs(self.jobs(text, request), timeout)
+
+    def jobs(self, text: str, request: AnalysisRequest) -> list[Job]:
+        """One labelled coroutine factory per analysis; a backend that answers several
+        analyses in one call replaces the ones it merges."""
         jobs: list[Job] = []
         if request.harm:
             jobs.append(
@@ -159,7 +164,7 @@ class Backend:
             jobs.append(
                 ("custom_category", lambda: self.analyze_custom_categories(text, request.categories))
             )
-        return await run_jobs(jobs, timeout)
+        return jobs
 
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType

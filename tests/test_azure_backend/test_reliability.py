@@ -167,3 +167,13 @@ async def test_bound_on_requests_in_flight(router):
     await asyncio.gather(*(backend.analyze_text("x") for _ in range(40)))
     assert peak == 5
     await backend.aclose()
+
+
+async def test_blocklist_only_policy_reports_no_harm_findings(router):
+    router.post("/text:analyze").mock(return_value=ok({
+        "categoriesAnalysis": [{"category": "Violence", "severity": 6}],
+        "blocklistsMatch": [{"blocklistName": "b", "blocklistItemId": "1", "blocklistItemText": "darn"}]}))
+    backend = AzureBackend(ENDPOINT, key=KEY)
+    v = await Guard({"harm": {}, "blocklists": ["b"]}, backend=backend).check_prompt("oh darn")
+    assert v.blocked and [f.kind.value for f in v.findings] == ["blocklist"]
+    await backend.aclose()

@@ -13,12 +13,10 @@ from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from .._base import (
     Analysis,
     AnalysisRequest,
-    AnalysisResult,
     Backend,
     CategoryRef,
     IncidentRef,
     Job,
-    run_jobs,
 )
 from . import _mapping as mapping
 from ._config import ApiVersions, RetryPolicy, TokenProvider, resolve_endpoint, resolve_key
@@ -101,30 +99,25 @@ class AzureBackend(Backend):
 
     # -- the Guard's seam ----------------------------------------------------------------
 
-    async def analyze(self, text: str, request: AnalysisRequest, *, timeout: float) -> AnalysisResult:
-        jobs: list[Job] = []
+    def jobs(self, text: str, request: AnalysisRequest) -> list[Job]:
+        # text:analyze answers harm and blocklists in one call: one job for both.
+        jobs = [job for job in super().jobs(text, request) if job[0] not in ("harm", "blocklist")]
         if request.harm or request.blocklists:
             label = "+".join(
                 x for x, on in (("harm", request.harm), ("blocklist", request.blocklists)) if on
             )
-            jobs.append(
-                (
-                    label,
-                    lambda: self.analyze_text(
-                        text,
-                        categories=request.harm,
-                        output_type=request.output_type,
-                        blocklists=request.blocklists,
-                    ),
-                )
+            merged: Job = (
+                label,
+                lambda: self.analyze_text(
+                    text,
+                    categories=request.harm,
+                    output_type=request.output_type,
+                    blocklists=request.blocklists,
+                    harm=bool(request.harm),  # no harm findings the policy did not ask for
+                ),
             )
-        if request.incidents:
-            jobs.append(("incident", lambda: self.detect_incidents(text, request.incidents)))
-        if request.categories:
-            jobs.append(
-                ("custom_category", lambda: self.analyze_custom_categories(text, request.categories))
-            )
-        return await run_jobs(jobs, timeout)
+            jobs.insert(0, merged)
+        return jobs
 
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType

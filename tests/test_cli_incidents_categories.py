@@ -92,3 +92,23 @@ def test_category_commands(capsys, tmp_path):
     bad.write_text('{"text": "x", "isPositive": true}\n{oops\n')
     code, _, err = run(capsys, *store, "category", "create", "b", "-d", "d", "--samples", str(bad))
     assert code == 2 and "line 2" in err
+
+
+def test_remaining_flags(capsys, tmp_path):
+    store = ["--backend", "local", "--store", str(tmp_path / "s.sqlite3")]
+    run(capsys, *store, "blocklist", "create", "keys")
+    assert run(capsys, *store, "blocklist", "add", "--regex", "keys", r"sk-[a-z0-9]{6,}")[0] == 0
+    policy = tmp_path / "p.toml"
+    policy.write_text('harm = {}\nblocklists = ["keys"]\n')
+    code, out, _ = run(capsys, *store, "check", "--policy", str(policy), "my key is sk-abc123xyz")
+    assert code == 1 and "blocklist:keys" in out
+    run(capsys, *store, "incident", "create", "x")
+    code, out, _ = run(capsys, *store, "incident", "list", "--json")
+    assert json.loads(out)["incidentName"] == "x"
+    f = tmp_path / "c.jsonl"
+    f.write_text("".join(json.dumps({"text": f"buy now {i}", "isPositive": i % 2 == 0}) + "\n" for i in range(10)))
+    run(capsys, *store, "category", "create", "c", "-d", "d", "--samples", str(f))
+    code, out, _ = run(capsys, *store, "category", "show", "c", "--version", "1", "--json")
+    assert json.loads(out)["version"] == 1
+    code, out, _ = run(capsys, *store, "category", "list", "--json")
+    assert json.loads(out)["categoryName"] == "c"

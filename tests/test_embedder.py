@@ -36,3 +36,18 @@ def test_windows_cover_long_text():
     w = e.windows(text, size=1000, overlap=200)
     assert w[0][0] == 0 and w[-1][0] + len(w[-1][1]) == len(text)
     assert all(len(chunk) <= 1000 for _, chunk in w)
+
+
+def test_engine_with_a_user_model_folder(tmp_path):
+    import shutil
+    from importlib import resources
+
+    from guardrail import LocalEngine
+
+    shipped = resources.files("guardrail").joinpath("_weights").joinpath("minilm_l6_v2")
+    for name in ("model.onnx", "tokenizer.json", "config.json"):
+        shutil.copyfile(str(shipped.joinpath(name)), tmp_path / name)
+    engine = LocalEngine(":memory:", embedder=tmp_path)
+    assert engine.embedder.model_dir == tmp_path
+    assert engine.embedder.embed_one("hello").shape == (384,)
+    engine.close()

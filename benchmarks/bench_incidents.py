@@ -38,7 +38,7 @@ def quality(engine: LocalEngine) -> None:
     def best(texts: list[str]) -> tuple[np.ndarray, list[str]]:
         scores, which = [], []
         for t in texts:
-            f = ti.detect(t, names)[0]  # best first
+            f = ti.detect(t, names, include_misses=True)[0]  # best first
             scores.append(f.score)
             which.append(f.name)
         return np.array(scores), which
@@ -178,10 +178,10 @@ def images(engine: LocalEngine) -> None:
     }
     print(f"\n# image incidents (PDQ, {len(samples)} scikit-image photos as samples): edited copies that match")
     for label, edit in edits.items():
-        hits = sum(ii.detect(jpeg(edit(o)), ["memes"])[0].detected for o in samples)
+        hits = sum(bool(ii.detect(jpeg(edit(o)), ["memes"])) for o in samples)
         print(f"  {label:<20}{hits}/{len(samples)}")
     negatives = others + [o.transpose(Image.FLIP_TOP_BOTTOM) for o in others] + drawings(200)
-    false = sum(ii.detect(jpeg(o), ["memes"])[0].detected for o in negatives)
+    false = sum(bool(ii.detect(jpeg(o), ["memes"])) for o in negatives)
     print(f"  false matches on {len(negatives)} other images: {false}")
 
 

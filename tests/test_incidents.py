@@ -55,18 +55,19 @@ def test_text_incident_lifecycle(engine):
 
 def test_paraphrases_hit_and_unrelated_or_topical_text_does_not(scam):
     hit = scam.detect("Double your bitcoin! Send 0.5 BTC now and we return 1 BTC to you.", ["scam"])[0]
+    assert scam.detect("How do I make pancakes?", ["scam"]) == []  # only hits, as the service
     assert hit.detected and hit.score >= 0.65 and hit.item_text in SCAM
     for text in ("What is the current price of bitcoin?", "How do I make pancakes?",
                  "Bitcoin mining uses a lot of electricity."):
-        assert not scam.detect(text, ["scam"])[0].detected, text
+        assert not scam.detect(text, ["scam"], include_misses=True)[0].detected, text
 
 
 def test_per_incident_threshold(engine, scam):
     text = "Bitcoin mining uses a lot of electricity."
-    score = scam.detect(text, ["scam"])[0].score
+    score = scam.detect(text, ["scam"], include_misses=True)[0].score
     scam.create_or_update("scam", threshold=max(0.01, score - 0.01))
     assert scam.detect(text, ["scam"])[0].detected
-    assert not scam.detect(text, ["scam"], thresholds={"scam": min(1.0, score + 0.05)})[0].detected
+    assert scam.detect(text, ["scam"], thresholds={"scam": min(1.0, score + 0.05)}) == []
 
 
 def test_limits_and_bad_input(engine):
@@ -131,7 +132,7 @@ def test_image_incident_matches_edited_copies_not_other_images(engine, tmp_path)
         found = ii.detect(copy, ["memes"])[0]
         assert found.detected and found.item_id == samples[0].incident_sample_id
     for seed in range(10, 20):
-        assert not ii.detect(encode(picture(seed)), ["memes"])[0].detected
+        assert ii.detect(encode(picture(seed)), ["memes"]) == []
 
 
 def test_image_bad_input(engine, tmp_path):

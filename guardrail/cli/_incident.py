@@ -152,7 +152,10 @@ def _detect(args: argparse.Namespace) -> int:
         inputs, image = [names.pop()], False
     with Session(args) as s:
         incidents = _incidents(s, image)
-        results = [incidents.detect(value, names) for value in inputs]
+        if s.name == "azure":
+            results = [incidents.detect(value, names) for value in inputs]
+        else:  # show the nearest incident even when nothing hits
+            results = [incidents.detect(value, names, include_misses=True) for value in inputs]
     any_hit = False
     for i, found in enumerate(results, 1):
         hits = [f for f in found if f.detected]

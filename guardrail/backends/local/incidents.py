@@ -45,9 +45,8 @@ DEFAULT_IMAGE_DISTANCE = 31
 class _Group:
     key: tuple[Any, ...]
     token: tuple[int, int]
+    padded: np.ndarray  # (incidents, longest) sample indexes; padding = index of a -inf slot
     names: list[str]
-    starts: list[int]
-    stops: list[int]
     thresholds: list[float]
     ids: list[str]
     texts: list[str | None]
@@ -235,8 +234,18 @@ class Incidents:
 
     # -- detection -----------------------------------------------------------------------
 
-    def detect(self, value: Any, names: Sequence[str], *, thresholds: dict[str, float] | None = None) -> list[Finding]:
-        """Findings for each named incident (``detected`` says whether it hit), best first.
+    def detect(
+        self,
+        value: Any,
+        names: Sequence[str],
+        *,
+        thresholds: dict[str, float] | None = None,
+        include_misses: bool = False,
+    ) -> list[Finding]:
+        """The incidents hit, best first, each with its score and nearest sample.
+
+        Like the service's detectIncidents, only hits come back; ``include_misses`` adds
+        the other incidents (``detected=False``) with their best score.
 
         ``value`` is a text for text incidents, an image (any form :func:`load_image`
         takes) for image incidents. Every incident must exist and be deployed.
@@ -255,11 +264,16 @@ class Incidents:
         else:
             query, _ = image_hash(load_image(value))
             per_sample = 1.0 - hamming(query, group.matrix).min(axis=1) / PDQ_BITS
+        # Best sample of every incident at once: a padded (incidents x samples) index matrix
+        # whose padding points at a trailing -inf.
+        padded_scores = np.append(per_sample, -np.inf)[group.padded]
+        bests = group.padded[np.arange(len(group.names)), np.argmax(padded_scores, axis=1)]
         findings = []
-        for name, start, stop, own in zip(group.names, group.starts, group.stops, group.thresholds):
-            best = start + int(np.argmax(per_sample[start:stop]))
+        for name, best, own in zip(group.names, bests.tolist(), group.thresholds):
             score = float(per_sample[best])
             threshold = thresholds.get(name) or own
+            if not include_misses and score < threshold - 1e-9:
+                continue
             # model_construct: every field is built here from checked values
             findings.append(Finding.model_construct(
                 kind=FindingKind.INCIDENT, name=name, severity=None, score=round(score, 4), span=None,
@@ -301,12 +315,15 @@ class Incidents:
                 return cached
         parts = [self._deployed(n, rows[n]["revision"]) for n in names]
         starts = np.cumsum([0] + [len(p.ids) for p in parts[:-1]]).tolist()
+        total = sum(len(p.ids) for p in parts)
+        padded = np.full((len(parts), max(len(p.ids) for p in parts)), total, dtype=np.int64)
+        for row, (start, p) in enumerate(zip(starts, parts)):
+            padded[row, : len(p.ids)] = np.arange(start, start + len(p.ids))
         group = _Group(
             key=key,
             token=token,
+            padded=padded,
             names=list(names),
-            starts=starts,
-            stops=[s + len(p.ids) for s, p in zip(starts, parts)],
             thresholds=[self._default_threshold() if rows[n]["threshold"] is None else float(rows[n]["threshold"])
                         for n in names],
             ids=[i for p in parts for i in p.ids],

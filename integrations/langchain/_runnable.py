@@ -45,6 +45,31 @@ class _GuardBase(RunnableSerializable[Any, Any]):
     def is_lc_serializable(cls) -> bool:
         return False
 
+    # -- the Runnable entry points; subclasses provide _invoke/_ainvoke/_transform/_atransform
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self._call_with_config(self._invoke, input, config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self._transform_stream_with_config(input, self._transform, config, **kwargs)
+
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        async def once() -> AsyncIterator[Any]:
+            yield input
+
+        async for chunk in self.atransform(once(), config, **kwargs):
+            yield chunk
+
+    async def atransform(self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        async for chunk in self._atransform_stream_with_config(input, self._atransform, config, **kwargs):
+            yield chunk
+
     # -- checks shared by every path ---------------------------------------------------
 
     async def _acheck(self, value: Any, direction: Direction) -> Any:
@@ -141,9 +166,6 @@ class GuardedRunnable(_GuardBase):
 
     # invoke ----------------------------------------------------------------------------
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self._call_with_config(self._invoke, input, config, **kwargs)
-
     def _invoke(self, input: Any, run_manager: CallbackManagerForChainRun, config: RunnableConfig, **kwargs: Any) -> Any:
         if self.check_input:
             input = self._check_sync(input, Direction.PROMPT)
@@ -154,9 +176,6 @@ class GuardedRunnable(_GuardBase):
             return output
         checked = self._check_sync(output, Direction.COMPLETION)
         return self._blocked_output(checked, output) if isinstance(checked, _Blocked) else checked
-
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
 
     async def _ainvoke(self, input: Any, run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig, **kwargs: Any) -> Any:
         if self.check_input:
@@ -171,12 +190,6 @@ class GuardedRunnable(_GuardBase):
 
     # streams ---------------------------------------------------------------------------
 
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        yield from self.transform(iter([input]), config, **kwargs)
-
-    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        yield from self._transform_stream_with_config(input, self._transform, config, **kwargs)
-
     def _transform(self, inputs: Iterator[Any], run_manager: CallbackManagerForChainRun, config: RunnableConfig) -> Iterator[Any]:
         value = _gather(inputs)
         if self.check_input:
@@ -189,17 +202,6 @@ class GuardedRunnable(_GuardBase):
             yield from upstream
             return
         yield from _filter_sync(self, upstream)
-
-    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        async def once() -> AsyncIterator[Any]:
-            yield input
-
-        async for chunk in self.atransform(once(), config, **kwargs):
-            yield chunk
-
-    async def atransform(self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config, **kwargs):
-            yield chunk
 
     async def _atransform(self, inputs: AsyncIterator[Any], run_manager: AsyncCallbackManagerForChainRun, config: RunnableConfig) -> AsyncIterator[Any]:
         value = await _agather(inputs)
@@ -296,22 +298,13 @@ class _GuardStep(_GuardBase):
 
     direction: Direction
 
-    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self._call_with_config(self._invoke, input, config, **kwargs)
-
     def _invoke(self, input: Any) -> Any:
         checked = self._check_sync(input, self.direction)
         return self._blocked_output(checked, input) if isinstance(checked, _Blocked) else checked
 
-    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return await self._acall_with_config(self._ainvoke, input, config, **kwargs)
-
     async def _ainvoke(self, input: Any) -> Any:
         checked = await self._acheck(input, self.direction)
         return self._blocked_output(checked, input) if isinstance(checked, _Blocked) else checked
-
-    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        yield from self._transform_stream_with_config(input, self._transform, config, **kwargs)
 
     def _transform(self, inputs: Iterator[Any]) -> Iterator[Any]:
         if self.direction is Direction.PROMPT:
@@ -319,26 +312,12 @@ class _GuardStep(_GuardBase):
         else:
             yield from _filter_sync(self, inputs)
 
-    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
-        yield from self.transform(iter([input]), config, **kwargs)
-
-    async def atransform(self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        async for chunk in self._atransform_stream_with_config(input, self._atransform, config, **kwargs):
-            yield chunk
-
     async def _atransform(self, inputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
         if self.direction is Direction.PROMPT:
             yield await self._ainvoke(await _agather(inputs))
         else:
             async for chunk in _filter_async(self, inputs):
                 yield chunk
-
-    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
-        async def once() -> AsyncIterator[Any]:
-            yield input
-
-        async for chunk in self.atransform(once(), config, **kwargs):
-            yield chunk
 
 
 def guard_input(guard: Guard, *, key: str | None = None, all_messages: bool = False) -> Runnable[Any, Any]:

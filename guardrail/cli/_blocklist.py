@@ -53,35 +53,18 @@ def register(sub: Any) -> None:
     r.set_defaults(run=_remove)
 
 
-class _Blocklists:
-    """The chosen backend's blocklists, called synchronously."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self._session = Session(args)
-        self.blocklists = self._session.resource("blocklists")
-
-    def __enter__(self) -> _Blocklists:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._session.__exit__()
-
-
-def _engine(args: argparse.Namespace) -> _Blocklists:
-    return _Blocklists(args)
-
-
 def _create(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        bl = engine.blocklists.create_or_update(args.name, description=args.description)
+    with Session(args) as session:
+        bl = session.resource("blocklists").create_or_update(args.name, description=args.description)
     print(f"blocklist {bl.blocklist_name} ready")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        lists = engine.blocklists.list()
-        counts = [len(engine.blocklists.list_items(bl.blocklist_name)) for bl in lists]
+    with Session(args) as session:
+        blocklists = session.resource("blocklists")
+        lists = blocklists.list()
+        counts = [len(blocklists.list_items(bl.blocklist_name)) for bl in lists]
     if args.json:
         for bl in lists:
             print(json.dumps(bl.model_dump(by_alias=True), ensure_ascii=False))
@@ -94,9 +77,10 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        bl = engine.blocklists.get(args.name)
-        items = engine.blocklists.list_items(args.name)
+    with Session(args) as session:
+        blocklists = session.resource("blocklists")
+        bl = blocklists.get(args.name)
+        items = blocklists.list_items(args.name)
     if args.json:
         print(
             json.dumps(
@@ -117,8 +101,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        engine.blocklists.delete(args.name)
+    with Session(args) as session:
+        session.resource("blocklists").delete(args.name)
     print(f"blocklist {args.name} deleted")
     return 0
 
@@ -148,8 +132,8 @@ def _add(args: argparse.Namespace) -> int:
         items.extend(_read_term_file(args.file))
     if not items:
         raise EmptyTextError("give TERMs or --file with terms to add")
-    with _engine(args) as engine:
-        added = engine.blocklists.add_or_update_items(args.name, items)
+    with Session(args) as session:
+        added = session.resource("blocklists").add_or_update_items(args.name, items)
     for item in added:
         print(f"{item.blocklist_item_id}  {item.text}")
     print(f"{len(added)} item(s) added or updated in {args.name}")
@@ -157,7 +141,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    with _engine(args) as engine:
-        engine.blocklists.remove_items(args.name, args.item_ids)
+    with Session(args) as session:
+        session.resource("blocklists").remove_items(args.name, args.item_ids)
     print(f"{len(args.item_ids)} item(s) removed from {args.name}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from .._exceptions import EmptyTextError, InvalidInputError
 from .._jsonl import parse_jsonl
@@ -68,8 +68,3 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]], out: Text
     print("  ".join("-" * w for w in widths), file=out)
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out)
-
-
-def iter_chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

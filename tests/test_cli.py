@@ -140,6 +140,12 @@ def test_demo_runs_offline_and_shows_every_outcome(capsys):
     assert "Project Aurora" not in out.split("assistant:", 3)[-1].split("\n")[0]
     assert "******* ****** ships in May" in out
     assert "incident:crypto-giveaway" in out  # a paraphrase of the incident's samples is blocked
+    # the harm model: a process question passes, a request to hurt someone is blocked
+    turns = out.split("\n\n")
+    kill = next(t for t in turns if "kill a Python process" in t)
+    hurt = next(t for t in turns if "hurt my neighbour" in t)
+    assert "prompt:    ALLOWED" in kill
+    assert "prompt:    BLOCKED" in hurt and "harm:Violence=" in hurt
 
 
 def test_console_script_and_module_entry_point(tmp_path):

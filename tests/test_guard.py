@@ -196,12 +196,29 @@ async def test_harm_thresholds_and_output_scale():
     assert red.blocked
 
 
-async def test_unsupported_analyses_are_reported_as_skipped(engine, caplog):
+async def test_unsupported_analyses_are_reported_as_skipped(caplog):
+    from guardrail.backends._base import Analysis, Backend
+
+    class BlocklistOnly(Backend):
+        name = "blocklist-only"
+
+        def supports(self, analysis):
+            return analysis == Analysis.BLOCKLIST
+
     with caplog.at_level(logging.WARNING, logger="guardrail"):
-        guard = Guard(backend=engine)  # default policy asks for harm
-    assert "harm: not supported by the local backend" in caplog.text
+        guard = Guard(backend=BlocklistOnly())  # default policy asks for harm
+    assert "harm: not supported by the blocklist-only backend" in caplog.text
     v = await guard.check_prompt("hello")
-    assert v.allowed and v.skipped == ("harm: not supported by the local backend",)
+    assert v.allowed and v.skipped == ("harm: not supported by the blocklist-only backend",)
+
+
+async def test_local_engine_analyzes_harm_under_the_default_policy(engine):
+    guard = Guard(backend=engine)
+    ok = await guard.check_prompt("What's a good recipe for banana bread?")
+    assert ok.allowed and not ok.skipped and not ok.errors
+    assert "harm" in ok.timings_ms
+    bad = await guard.check_prompt("I know where you live. I will find you and slit your throat.")
+    assert bad.blocked and any(f.name == "Violence" for f in bad.triggered)
 
 
 async def test_on_verdict_sync_and_async_callbacks_and_failing_observer(guard, engine):

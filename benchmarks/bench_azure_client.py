@@ -17,7 +17,7 @@ import statistics
 import time
 
 import httpx
-from _common import machine, p
+from _common import machine, p, record
 from loopback_server import LoopbackServer
 
 from guardrail import Guard
@@ -93,6 +93,8 @@ def main() -> None:
         print(f"{name:<30}{statistics.median(values):>10.3f}{p(values, 0.99):>10.3f}")
     overhead = statistics.median(times["AzureBackend.analyze_text"]) - statistics.median(times["bare httpx"])
     print(f"client overhead p50 (analyze_text - bare httpx): {overhead:.3f} ms")
+    record("Azure client: text:analyze p50 (loopback)", statistics.median(times["AzureBackend.analyze_text"]),
+           "ms", peer="bare httpx", peer_value=statistics.median(times["bare httpx"]))
 
     with LoopbackServer(delay=0.02) as url:
         errors, total, elapsed = asyncio.run(concurrency(url, args.concurrent, args.pool))
@@ -102,6 +104,9 @@ def main() -> None:
     print(f"\n# {args.concurrent} concurrent Guard checks, pool of {args.pool}, server answers in 20 ms")
     print(f"checks: {total}, with errors: {errors}, wall time: {elapsed * 1000:.0f} ms "
           f"(peer, bare httpx with the same pool: {bare * 1000:.0f} ms)")
+    record(f"Azure client: {args.concurrent} concurrent Guard checks, wall", elapsed * 1000, "ms",
+           peer="bare httpx, same pool", peer_value=bare * 1000)
+    record(f"Azure client: errors in {args.concurrent} concurrent checks", errors, "count")
     print(f"connections the server accepted: {stats['accepted'] - 1} (pool limit {args.pool}); "
           f"most open at once: {stats['peak_open']}")
 

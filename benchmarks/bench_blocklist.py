@@ -12,7 +12,7 @@ import argparse
 import re
 import sys
 
-from _common import corpus, machine, pin_one_core, terms, throughput
+from _common import corpus, machine, pin_one_core, terms, throughput, record
 
 from guardrail._matching import Term, TermMatcher
 
@@ -61,6 +61,9 @@ def run(words: list[str], texts: list[str], args: argparse.Namespace, label: str
     for name, rate in results.items():
         ratio = "-" if name.startswith("guardrail") else f"{base / rate:.1f}x"
         print(f"{name:<24}{rate:>18,.0f}{ratio:>18}")
+        if not name.startswith("guardrail"):
+            record(f"blocklist matching, {args.terms:,} terms, {args.size}-char texts ({label})", base,
+                   "texts/s", peer=name, peer_value=rate, better="higher")
 
 
 if __name__ == "__main__":

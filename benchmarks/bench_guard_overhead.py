@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import statistics
 
-from _common import corpus, machine, p, per_call_ms, pin_one_core, terms
+from _common import corpus, machine, p, per_call_ms, pin_one_core, terms, record
 
 from guardrail import Guard, LocalEngine
 
@@ -60,6 +60,10 @@ def main() -> None:
         print(f"{name:<40}{statistics.median(values):>10.4f}{p(values, 0.99):>10.4f}")
     overhead = statistics.median(guarded) - statistics.median(raw)
     print(f"Guard overhead p50 (check_prompt - bare matching): {overhead:.4f} ms")
+    record("Guard overhead per check (await check_prompt, blocklist only)", statistics.median(guarded), "ms",
+           peer="bare matcher.find", peer_value=statistics.median(raw))
+    record("Guard overhead per check (check_prompt_sync)", statistics.median(sync), "ms",
+           peer="await check_prompt", peer_value=statistics.median(guarded))
     print(f"ratio check_prompt / bare matching: {statistics.median(guarded) / statistics.median(raw):.1f}x")
 
 

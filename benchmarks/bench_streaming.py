@@ -3,8 +3,8 @@
 The same token stream (about 4 characters a chunk, like an LLM's) is consumed unguarded
 and through ``GuardedRunnable.astream`` and the bare :class:`StreamFilter`, in the same
 run. Reports the added time to the first delivered chunk and the overhead per chunk.
-The local engine checks blocklists (a 1,000-term list); the harm analyzer is reported as
-skipped until it ships.
+The local engine checks blocklists (a 1,000-term list); a second filter also runs the
+harm analyzer (default thresholds) on every release.
 
     python benchmarks/bench_streaming.py [--streams 200]
 """
@@ -17,7 +17,7 @@ import statistics
 import time
 from typing import AsyncIterator
 
-from _common import corpus, machine, pin_one_core, terms
+from _common import corpus, machine, pin_one_core, terms, record
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from guardrail import Guard, LocalEngine
@@ -45,6 +45,8 @@ async def main_async(streams: int) -> None:
     engine.blocklists.add_or_update_items("bench", terms(1_000))
     guard = Guard({"harm": {}, "completion": {"blocklists": [{"name": "bench", "action": "redact"}]}},
                   backend=engine)
+    harm_guard = Guard({"completion": {"blocklists": [{"name": "bench", "action": "redact"}]}},
+                       backend=engine)
     text = corpus(1, 1200, seed=5)[0]
     chunks = tokens(text)
 
@@ -52,8 +54,8 @@ async def main_async(streams: int) -> None:
         for c in chunks:
             yield c
 
-    async def filtered() -> AsyncIterator[str]:
-        f = guard.stream_filter()
+    async def filtered(g: Guard = guard) -> AsyncIterator[str]:
+        f = g.stream_filter()
         for c in chunks:
             out = await f.push(c)
             if out:
@@ -67,13 +69,15 @@ async def main_async(streams: int) -> None:
     guarded_lc = GuardedRunnable(model, guard, check_input=False)
 
     rows: dict[str, list[tuple[float, int, float]]] = {k: [] for k in (
-        "plain async generator", "same + StreamFilter", "LangChain astream (unguarded)", "GuardedRunnable.astream")}
+        "plain async generator", "same + StreamFilter", "same + StreamFilter, harm on", "LangChain astream (unguarded)", "GuardedRunnable.astream")}
     for _ in range(3):  # warm up
         await consume(filtered())
+        await consume(filtered(harm_guard))
         await consume(guarded_lc.astream("hi"))
     for _ in range(streams):
         rows["plain async generator"].append(await consume(raw()))
         rows["same + StreamFilter"].append(await consume(filtered()))
+        rows["same + StreamFilter, harm on"].append(await consume(filtered(harm_guard)))
         rows["LangChain astream (unguarded)"].append(await consume(unguarded_lc.astream("hi")))
         rows["GuardedRunnable.astream"].append(await consume(guarded_lc.astream("hi")))
 
@@ -88,12 +92,19 @@ async def main_async(streams: int) -> None:
         med[name] = (first, total)
         print(f"{name:<32}{first:>16.3f}{total:>10.3f}{statistics.median(v[1] for v in values):>12.0f}")
     for guarded, plain in (("same + StreamFilter", "plain async generator"),
+                           ("same + StreamFilter, harm on", "plain async generator"),
                            ("GuardedRunnable.astream", "LangChain astream (unguarded)")):
         n_in = statistics.median(v[1] for v in rows[plain])  # chunks the upstream produced
         per_chunk = (med[guarded][1] - med[plain][1]) / n_in
+        record(f"streaming: time to first chunk ({guarded})", med[guarded][0], "ms", peer=plain,
+               peer_value=med[plain][0])
+        record(f"streaming: total per stream ({guarded})", med[guarded][1], "ms", peer=plain,
+               peer_value=med[plain][1])
+        record(f"streaming: overhead per input chunk ({guarded})", per_chunk, "ms")
         print(f"{guarded}: added to first chunk {med[guarded][0] - med[plain][0]:.3f} ms, "
               f"overhead per input chunk {per_chunk:.4f} ms")
     guard.close()
+    harm_guard.close()
 
 
 def main() -> None:

@@ -47,10 +47,12 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
     ]
 
 
-def run_scripts(repeats: int, quick: bool, out: Path) -> tuple[list[dict], list[str]]:
+def run_scripts(repeats: int, quick: bool, out: Path, only: list[str]) -> tuple[list[dict], list[str]]:
     rows: list[dict] = []
     failures: list[str] = []
     for script, args, times in plan(repeats, quick):
+        if only and script not in only:
+            continue
         for run in range(times):
             sink = out / f"{script}.{run}.{len(rows)}.jsonl"
             env = {**os.environ, "GUARDRAIL_BENCH_JSON": str(sink)}
@@ -179,18 +181,25 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="smaller inputs, for checking the runner")
     ap.add_argument("--no-readme", action="store_true", help="do not update benchmarks/README.md")
+    ap.add_argument("--only", action="append", default=[], metavar="SCRIPT",
+                    help="rerun only SCRIPT (repeatable); the other figures are kept from report/raw.json")
     args = ap.parse_args()
     started = time.time()
     REPORT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows, failures = run_scripts(max(1, args.repeats), args.quick, Path(tmp))
-    (REPORT_DIR / "raw.json").write_text(json.dumps(rows, indent=1) + "\n")
+        rows, failures = run_scripts(max(1, args.repeats), args.quick, Path(tmp), args.only)
+    raw = REPORT_DIR / "raw.json"
+    if args.only and raw.exists():  # keep the figures of the scripts not rerun
+        rows = [r for r in json.loads(raw.read_text()) if r["script"] not in args.only] + rows
+    raw.write_text(json.dumps(rows, indent=1) + "\n")
     figures = summarize(rows)
     plots = plot_series(rows, REPORT_DIR)
     ratio = plot_ratios(figures, REPORT_DIR)
     plots = ([ratio] if ratio else []) + plots + sorted((REPORT_DIR / "pr").glob("*/*.png"))
     command = "python benchmarks/run_all.py" + (" --quick" if args.quick else "") + (
         f" --repeats {args.repeats}" if args.repeats != 3 else "")
+    if args.only:
+        command += " (then " + ", ".join(f"--only {o}" for o in args.only) + " after a fix)"
     body = render(figures, plots, failures, command, time.time() - started)
     (REPORT_DIR / "REPORT.md").write_text("# Benchmark report\n\n" + body.replace("](report/", "]("))
     if not args.no_readme:

@@ -8,7 +8,6 @@ Nothing is ever fetched from a model hub.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections import OrderedDict
@@ -18,12 +17,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..._exceptions import ConfigurationError
+from ._onnx import check_model_dir, load_model
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "default_embedder"]
 
 DEFAULT_MODEL = "minilm_l6_v2"
-REQUIRED = ("model.onnx", "tokenizer.json", "config.json")
 
 
 def _default_dir() -> Any:
@@ -52,12 +50,7 @@ class Embedder:
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         if self.model_dir is not None:
-            missing = [f for f in REQUIRED if not (self.model_dir / f).is_file()]
-            if missing:
-                raise ConfigurationError(
-                    f"embedding model folder {self.model_dir} lacks {', '.join(missing)}; it needs "
-                    "model.onnx, tokenizer.json and config.json (see scripts/export_embedder.py)"
-                )
+            check_model_dir(self.model_dir, "embedding model", "scripts/export_embedder.py")
         self.batch_size = batch_size
         self.cache_size = cache_size
         self.threads = threads or min(os.cpu_count() or 1, 4)
@@ -78,27 +71,11 @@ class Embedder:
         with self._lock:
             if self._session is not None:
                 return
-            try:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-            except ImportError as exc:  # pragma: no cover
-                raise ConfigurationError(f"the embedder needs onnxruntime and tokenizers: {exc}") from None
-            files = self._files()
-            try:
-                self.config = json.loads(files.joinpath("config.json").read_text(encoding="utf-8"))
-                tokenizer = Tokenizer.from_str(files.joinpath("tokenizer.json").read_text(encoding="utf-8"))
-                model_bytes = files.joinpath("model.onnx").read_bytes()
-            except (OSError, ValueError) as exc:
-                raise ConfigurationError(f"cannot load the embedding model from {files}: {exc}") from None
-            tokenizer.enable_truncation(int(self.config.get("max_length", 256)))
+            config, tokenizer, session = load_model(self._files(), self.threads, "embedding model", "")
+            self.config = config
+            tokenizer.enable_truncation(int(config.get("max_length", 256)))
             tokenizer.enable_padding()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            # Spinning threads would keep burning a core after each run, slowing whatever
-            # the app (or the Guard's matching) does next.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+            self._session = session
             self._inputs = [i.name for i in self._session.get_inputs()]
             self._tokenizer = tokenizer
 

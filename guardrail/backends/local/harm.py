@@ -9,7 +9,6 @@ is reported. Nothing is fetched from a model hub.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..._exceptions import ConfigurationError, InvalidInputError
+from ..._exceptions import InvalidInputError
 from ..._models import HarmCategory, OutputType, Span, to_four_levels
+from ._onnx import check_model_dir, load_model
 
 __all__ = [
     "DEFAULT_HARM_MODEL",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 DEFAULT_HARM_MODEL = "harm_minilm"
-REQUIRED = ("model.onnx", "tokenizer.json", "config.json")
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,7 @@ class HarmAnalyzer:
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         if self.model_dir is not None:
-            missing = [f for f in REQUIRED if not (self.model_dir / f).is_file()]
-            if missing:
-                raise ConfigurationError(
-                    f"harm model folder {self.model_dir} lacks {', '.join(missing)}; it needs "
-                    "model.onnx, tokenizer.json and config.json (see scripts/train_harm.py)"
-                )
+            check_model_dir(self.model_dir, "harm model", "scripts/train_harm.py")
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -94,31 +88,17 @@ class HarmAnalyzer:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-
-            files = self._files()
-            try:
-                model = files.joinpath("model.onnx").read_bytes()
-                tokenizer = Tokenizer.from_str(files.joinpath("tokenizer.json").read_text("utf-8"))
-                config = json.loads(files.joinpath("config.json").read_text("utf-8"))
-            except (OSError, ValueError) as exc:
-                raise ConfigurationError(
-                    f"cannot load the harm model from {files}: {exc}; reinstall guardrail or "
-                    "pass a folder made by scripts/train_harm.py"
-                ) from exc
+            config, tokenizer, session = load_model(
+                self._files(), self.threads, "harm model",
+                "; reinstall guardrail or pass a folder made by scripts/train_harm.py",
+            )
             tokenizer.no_truncation()
             tokenizer.no_padding()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            # Spinning worker threads burn a core between calls; a guard idles most of the time.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self.config = config
             self._tokenizer = tokenizer
             self._cls = tokenizer.token_to_id("[CLS]")
             self._sep = tokenizer.token_to_id("[SEP]")
-            self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+            self._session = session
 
     @property
     def categories(self) -> list[HarmCategory]:

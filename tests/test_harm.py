@@ -198,6 +198,7 @@ def test_cli_analyze_table_and_file(tmp_path, capsys):
         (["analyze", "--categories", "Hate,Gore", "x"], "unknown harm category 'Gore'"),
         (["analyze", "--output-type", "TenLevels", "x"], "unknown output type"),
         (["analyze", "   "], "empty"),
+        (["analyze", "x" * 100_001], "over the limit of 100,000"),
     ],
 )
 def test_cli_analyze_bad_input_exits_2_with_a_fix(argv, message, capsys):
@@ -266,3 +267,19 @@ def test_average_precision_matches_the_step_definition():
     # precision at each positive: 1/1, 2/3 -> mean 0.8333
     assert average_precision(y, s) == pytest.approx((1 + 2 / 3) / 2)
     assert np.isnan(average_precision(np.array([0, 0]), np.array([0.1, 0.2])))
+
+
+def test_training_script_and_eval_share_the_dev_split(monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    from guardrail._evaluation import dev_split
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "train_harm.py"
+    spec = importlib.util.spec_from_file_location("train_harm", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(__import__("sys").modules, "train_harm", module)  # its dataclasses look it up
+    spec.loader.exec_module(module)  # torch is imported only inside main()
+    texts = [f"sample text number {i}" for i in range(500)]
+    assert [module.split_of(t) == "dev" for t in texts] == [dev_split(t) for t in texts]
+    assert 50 < sum(dev_split(t) for t in texts) < 150

@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import Any
 
-from .._exceptions import EmptyTextError, InvalidInputError
+from .._exceptions import EmptyTextError, InvalidInputError, TextTooLongError
+from .._guard import DEFAULT_MAX_TEXT_LENGTH
 from .._models import HarmCategory, OutputType
 from ._backend import Session
 from ._io import print_table, read_texts, shorten
@@ -63,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         if not text.strip():
             where = f"input {n}" if args.file else "the text"
             raise EmptyTextError(f"{where} is empty; give text with at least one non-space character")
+        if len(text) > DEFAULT_MAX_TEXT_LENGTH:  # the Guard's bound: analysis time grows with length
+            where = f"input {n}" if args.file else "the text"
+            raise TextTooLongError(
+                f"{where} has {len(text):,} characters, over the limit of {DEFAULT_MAX_TEXT_LENGTH:,}; split it"
+            )
     with Session(args) as session:
         results = [session.run(session.backend.analyze_harm(t, categories, output_type)) for t in texts]
     if args.json:

@@ -283,3 +283,29 @@ def test_training_script_and_eval_share_the_dev_split(monkeypatch):
     texts = [f"sample text number {i}" for i in range(500)]
     assert [module.split_of(t) == "dev" for t in texts] == [dev_split(t) for t in texts]
     assert 50 < sum(dev_split(t) for t in texts) < 150
+
+
+def test_local_engine_takes_another_harm_model_folder(tmp_path, harm):
+    from importlib import resources
+
+    from guardrail import ConfigurationError, LocalEngine
+
+    shipped = resources.files("guardrail").joinpath("_weights").joinpath("harm_minilm")
+    with LocalEngine(tmp_path / "s.sqlite3", harm=str(shipped)) as engine:
+        assert engine.harm is not harm and engine.harm.analyze("hello", [V])[0].severity == 0
+    with pytest.raises(ConfigurationError, match="lacks model.onnx"):
+        LocalEngine(tmp_path / "t.sqlite3", harm=tmp_path)
+
+
+def test_cli_eval_filters_by_language_and_dev_split(tmp_path, capsys):
+    from guardrail._evaluation import dev_split
+
+    texts = [f"a perfectly ordinary sentence number {i}" for i in range(60)]
+    rows = [{"text": t, "lang": "en" if i % 2 else "de", "labels": {"Hate": 0, "SelfHarm": 0, "Sexual": 0, "Violence": i % 3 == 0}}
+            for i, t in enumerate(texts)]
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("\n".join(json.dumps({**r, "labels": {k: int(v) for k, v in r["labels"].items()}}) for r in rows) + "\n")
+    assert main(["eval", "--data", str(data), "--lang", "en", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 30
+    assert main(["eval", "--data", str(data), "--split", "dev", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == sum(dev_split(t) for t in texts)

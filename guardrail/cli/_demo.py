@@ -131,10 +131,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         guard.close()
     print("Policy: harm blocks at severity 4 in both directions (the local harm model: a question")
-    print("about killing a process passes, a request to hurt someone does not); prompts block jailbreak-phrases and the crypto-giveaway incident (similar text,")
-    print("not just the samples) and flag insults; completions redact")
-    print("internal-names and block secrets. Write your own with `guardrail blocklist` and a")
-    print("policy file (see README), then `guardrail check --policy policy.toml TEXT`.")
+    print("about killing a process passes, a request to hurt someone does not); prompts block")
+    print("jailbreak-phrases and the crypto-giveaway incident (similar text, not just the samples)")
+    print("and flag insults; completions redact internal-names and block secrets. Write your own")
+    print("with `guardrail blocklist` and a policy file (see README), then")
+    print("`guardrail check --policy policy.toml TEXT`.")
     return 0
 
 

@@ -28,9 +28,9 @@ async def main() -> None:
     )
     # FakeListChatModel streams one character per chunk: every term is split across chunks.
     chain = GuardedRunnable(FakeListChatModel(responses=[REPLY]), guard, on_block="refuse")
-    print("delivered chunks:")
-    async for chunk in chain.astream("what's the plan?"):
-        print(repr(chunk.content))
+    chunks = [str(chunk.content) async for chunk in chain.astream("what's the plan?")]
+    print(f"delivered {len(chunks)} chunks, word by word as they become safe:")
+    print(repr("".join(chunks)))
     await guard.aclose()
 
 

@@ -15,7 +15,7 @@ from ._models import (
 )
 from ._policy import Action, DirectionPolicy, FailMode
 
-__all__ = ["decide", "mask_spans"]
+__all__ = ["action_for", "decide", "mask_spans"]
 
 
 def mask_spans(text: str, spans: Iterable[tuple[int, int]], char: str = "*") -> str:
@@ -42,7 +42,7 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]], char: str = "*") -> 
     return "".join(parts)
 
 
-def _action_for(policy: DirectionPolicy, finding: Finding) -> Action | None:
+def action_for(policy: DirectionPolicy, finding: Finding) -> Action | None:
     """The rule's action when ``finding`` crosses it, else None."""
     if finding.kind is FindingKind.HARM:
         for category, rule in policy.harm.items():
@@ -88,7 +88,7 @@ def decide(
     redact: list[Finding] = []
     flag: list[Finding] = []
     for finding in findings:
-        action = _action_for(policy, finding)
+        action = action_for(policy, finding)
         if action is Action.BLOCK:
             block.append(finding)
         elif action is Action.REDACT:
@@ -97,6 +97,7 @@ def decide(
         elif action is Action.FLAG:
             flag.append(finding)
 
+    out = policy.output_type
     reason: str | None = None
     failed_closed = bool(errors) and policy.fail_mode is FailMode.CLOSED
     if block or failed_closed:
@@ -104,7 +105,7 @@ def decide(
         delivered = policy.refusal
         triggered = block
         if block:
-            reason = "; ".join(f.describe() for f in block)
+            reason = "; ".join(_report(f, out).describe() for f in block)
         else:
             reason = "check failed (fail mode closed): " + "; ".join(errors)
     elif redact:
@@ -115,7 +116,7 @@ def decide(
             policy.redaction_char,
         )
         triggered = redact
-        reason = "; ".join(f.describe() for f in redact)
+        reason = "; ".join(_report(f, out).describe() for f in redact)
     else:
         decision = Decision.ALLOWED
         delivered = text
@@ -123,7 +124,6 @@ def decide(
         if errors:
             reason = "check failed (fail mode open): " + "; ".join(errors)
 
-    out = policy.output_type
     reported_triggered = tuple(_report(f, out) for f in (*triggered, *flag))
     return Verdict(
         direction=direction,

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Coroutine, TypeVar, Union
 
@@ -52,6 +52,15 @@ class _Plan:
     skipped: tuple[str, ...]
     image_incidents: tuple[IncidentRef, ...] = ()
     image_policy: DirectionPolicy | None = None
+
+    def part(self, name: str) -> AnalysisRequest:
+        """``all``, ``blocklist`` (term matching only) or ``model`` (everything else):
+        streams check the cheap part per chunk and the model part per segment."""
+        if name == "blocklist":
+            return AnalysisRequest(blocklists=self.request.blocklists)
+        if name == "model":
+            return replace(self.request, blocklists=())
+        return self.request
 
 
 def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
@@ -179,13 +188,17 @@ class Guard:
         await self._observe(verdict, text)
         return verdict
 
-    async def _evaluate(self, text: str, direction: Direction) -> Verdict:
+    async def _evaluate(self, text: str, direction: Direction, part: str = "all") -> Verdict:
         """Check without reporting: the streaming filter reports once per stream."""
         check_text(text, self.max_text_length)
         plan = self._plans[direction]
+        request = plan.part(part)
         started = time.perf_counter()
         with span("guardrail.check", {"guardrail.direction": direction.value}) as otel:
-            result = await self.backend.analyze(text, plan.request, timeout=plan.policy.timeout)
+            if request.empty:
+                result = AnalysisResult()
+            else:
+                result = await self.backend.analyze(text, request, timeout=plan.policy.timeout)
             timings = result.timings_ms
             timings["total"] = (time.perf_counter() - started) * 1000.0
             verdict = decide(
@@ -245,9 +258,17 @@ class Guard:
         return self.policy.for_direction(Direction(direction))
 
     def stream_margin(self, direction: Direction | str) -> int:
-        """Characters a stream must hold back so no blocklist hit straddles a release."""
+        """Folded characters (as the matcher counts them) the longest blocklist hit can
+        span: a stream holds back one more, so no hit straddles a release. 0 without lists."""
         plan = self._plans[Direction(direction)]
+        if not plan.request.blocklists:
+            return 0
         return self.backend.stream_margin(plan.request.blocklists)
+
+    def stream_parts(self, direction: Direction | str) -> tuple[bool, bool]:
+        """(checks blocklists, checks anything else) for ``direction``."""
+        plan = self._plans[Direction(direction)]
+        return bool(plan.request.blocklists), not plan.part("model").empty
 
     async def _observe(self, verdict: Verdict, text: str) -> None:
         if logger.isEnabledFor(logging.INFO):

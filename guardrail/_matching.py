@@ -18,11 +18,35 @@ from typing import NamedTuple, Sequence
 
 import ahocorasick_rs
 
-__all__ = ["Match", "Offsets", "Term", "TermMatcher", "fold", "fold_with_offsets", "validate_regex"]
+__all__ = [
+    "Match", "Offsets", "Term", "TermMatcher", "fold", "fold_with_offsets", "is_ignorable", "needs_boundary", "validate_regex",
+]
 
-# Format characters often used to split a banned word without changing how it looks.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-                        "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+# Unicode's default-ignorable code points (and the interlinear annotation controls): they
+# render as nothing, so they can split a banned word without changing how it looks.
+_INVISIBLE_CLASS = ("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+                    "\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+_INVISIBLE = re.compile(_INVISIBLE_CLASS)
+_MARK_CATEGORIES = ("Mn", "Me")
+
+
+def is_ignorable(ch: str) -> bool:
+    """Whether ``ch`` folds to nothing or onto its neighbour (invisible, or a combining mark)."""
+    return _INVISIBLE.match(ch) is not None or unicodedata.category(ch) in _MARK_CATEGORIES
+
+
+def _has_marks(text: str) -> bool:
+    return any(unicodedata.category(c) in _MARK_CATEGORIES for c in text)
+
+
+def _strip_marks(text: str) -> str:
+    # Accents and other combining marks are dropped (after NFKD), so "grapefrúit" and
+    # "g\u0332rapefruit" match "grapefruit": the cost is that "café" also matches "cafe".
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if unicodedata.category(c) not in _MARK_CATEGORIES)
+    )
 
 
 _WS_RUN = re.compile(r"\s+")
@@ -34,7 +58,8 @@ def _fold_chars(text: str) -> str:
     if text.isascii():
         return text.lower()
     text = _INVISIBLE.sub("", text)
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return _strip_marks(folded) if _has_marks(unicodedata.normalize("NFKD", folded)) else folded
 
 
 def fold(text: str) -> str:
@@ -87,6 +112,7 @@ def fold_with_offsets(text: str) -> tuple[str, Offsets]:
             and _INVISIBLE.search(text) is None
             and unicodedata.is_normalized("NFKC", text)
             and unicodedata.is_normalized("NFKC", folded)
+            and not _has_marks(unicodedata.normalize("NFKD", folded))
         ):
             folded, starts, ends = _fold_by_cluster(text)
     if not _has_odd_whitespace(folded):
@@ -130,7 +156,7 @@ def _fold_by_cluster(text: str) -> tuple[str, list[int], list[int]]:
     i = 0
     while i < n:
         j = i + 1
-        while j < n and unicodedata.combining(text[j]):
+        while j < n and is_ignorable(text[j]):
             j += 1
         piece = _fold_chars(text[i:j])
         out.append(piece)
@@ -156,7 +182,8 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _needs_boundary(ch: str) -> bool:
+def needs_boundary(ch: str) -> bool:
+    """A word character of a script written with spaces (so a term needs a boundary there)."""
     if not _is_word(ch):
         return False
     cp = ord(ch)
@@ -210,7 +237,7 @@ class TermMatcher:
             folded = fold(term.text)
             if folded:
                 groups.setdefault(folded, []).append(term)
-        self._all = [(terms_, _needs_boundary(k[0]), _needs_boundary(k[-1])) for k, terms_ in groups.items()]
+        self._all = [(terms_, needs_boundary(k[0]), needs_boundary(k[-1])) for k, terms_ in groups.items()]
         keys = list(groups)
         simple = [i for i, k in enumerate(keys) if k.isascii() and _SIMPLE.fullmatch(k)]
         simple_set = set(simple)
@@ -228,6 +255,7 @@ class TermMatcher:
         self.size = len(terms)
         self.has_regex = bool(self._regexes)
         self.longest = max((len(t.text) for t in terms if not t.is_regex), default=0)
+        self.longest_folded = max((len(k) for k in keys), default=0)
 
     def find(self, text: str) -> list[Match]:
         """All matches, in order of start, with spans into ``text`` itself."""

@@ -13,7 +13,9 @@ text, and on plain sync functions and generators::
             yield token
 
 The prompt is the argument named by ``prompt_arg`` (a name or a position); by default
-the first argument holding text. It may be a str, an object or dict with ``content``,
+the parameter named ``prompt``, ``message``, ``messages``, ``input``, ``query``, ``text``
+or ``content``, or the only parameter. Two such names, or several parameters and none of
+them named so, is refused when the handler is decorated (``prompt_arg=`` decides). It may be a str, an object or dict with ``content``,
 or a list of chat messages (``{"role": "user", "content": ...}``; the last user message
 is checked). A blocked prompt never reaches the handler.
 """
@@ -25,7 +27,7 @@ import functools
 import inspect
 from typing import Any, AsyncIterator, Callable, Iterator, Literal, TypeVar
 
-from guardrail import ContentBlockedError, Direction, Guard, UnsupportedInputError, Verdict
+from guardrail import ConfigurationError, ContentBlockedError, Direction, Guard, UnsupportedInputError, Verdict
 
 __all__ = ["guarded"]
 
@@ -69,6 +71,43 @@ def _text_of(value: Any) -> tuple[str, Callable[[str], Any]] | None:
     return None
 
 
+PROMPT_NAMES = ("prompt", "message", "messages", "input", "query", "text", "content")
+
+
+def resolve_prompt_arg(fn: Callable[..., Any], prompt_arg: str | int | None) -> str | int | None:
+    """Which parameter holds the prompt, decided once at decoration time."""
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters.values()
+              if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in ("self", "cls")]
+    names = [p.name for p in params]
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    where = getattr(fn, "__qualname__", repr(fn))
+    if isinstance(prompt_arg, bool) or (prompt_arg is not None and not isinstance(prompt_arg, (str, int))):
+        raise ConfigurationError(f"prompt_arg must be a parameter name or position, got {prompt_arg!r}")
+    if isinstance(prompt_arg, str):
+        if prompt_arg not in names and not takes_kwargs:
+            raise ConfigurationError(f"{where} has no parameter {prompt_arg!r} (has: {', '.join(names) or 'none'})")
+        return prompt_arg
+    if isinstance(prompt_arg, int):
+        return prompt_arg
+    named = [n for n in names if n in PROMPT_NAMES]
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise ConfigurationError(
+            f"{where}: {' and '.join(repr(n) for n in named)} could each be the prompt; "
+            f"say which with @guarded(guard, prompt_arg={named[0]!r})"
+        )
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        return None  # *args only: the first text argument at call time
+    raise ConfigurationError(
+        f"{where}: cannot tell which of {', '.join(names)} is the prompt; "
+        f"name it prompt (or message, input, ...) or pass prompt_arg='{names[-1]}'"
+    )
+
+
 def _locate(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any], prompt_arg: str | int | None) -> tuple[inspect.BoundArguments, str]:
     bound = sig.bind(*args, **kwargs)
     names = list(bound.arguments)
@@ -78,6 +117,8 @@ def _locate(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any
         return bound, names[prompt_arg]
     if isinstance(prompt_arg, str):
         if prompt_arg not in bound.arguments:
+            if prompt_arg in sig.parameters:  # declared, left to its default
+                raise UnsupportedInputError(f"the prompt argument {prompt_arg!r} was not passed")
             raise UnsupportedInputError(f"the call has no argument {prompt_arg!r} (has: {', '.join(names)})")
         return bound, prompt_arg
     for name in names:
@@ -93,10 +134,11 @@ class _Guarded:
     def __init__(self, guard: Guard, fn: Callable[..., Any], prompt_arg: str | int | None,
                  on_block: OnBlock, check_input: bool, check_output: bool, stream_options: dict[str, Any]) -> None:
         if on_block not in ("refuse", "raise"):
-            raise ValueError("on_block must be 'refuse' or 'raise'")
+            raise ConfigurationError("on_block must be 'refuse' or 'raise'")
         self.guard, self.fn = guard, fn
         self.sig = inspect.signature(fn)
-        self.prompt_arg, self.on_block = prompt_arg, on_block
+        self.prompt_arg = resolve_prompt_arg(fn, prompt_arg) if check_input else prompt_arg
+        self.on_block = on_block
         self.check_input, self.check_output = check_input, check_output
         self.stream_options = stream_options
 

@@ -48,8 +48,10 @@ async def test_prompt_arg_by_name_and_position_and_raise_mode(guard):
         return message
 
     assert sync_chat("Project Aurora", "and Project Aurora") == "and ******* ******"
-    with pytest.raises(UnsupportedInputError, match="no argument 'nope'"):
-        guarded(guard, prompt_arg="nope")(lambda x: x)("hi")
+    from guardrail import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="no parameter 'nope'"):  # at decoration, not first call
+        guarded(guard, prompt_arg="nope")(lambda x: x)
 
 
 async def test_message_shaped_inputs_and_outputs(guard):
@@ -120,7 +122,7 @@ async def test_unsupported_prompt_and_result_types(guard):
     async def chat(n: int) -> str:
         return "x"
 
-    with pytest.raises(UnsupportedInputError, match="found no prompt"):
+    with pytest.raises(UnsupportedInputError, match="argument .n. is a int"):
         await chat(3)
 
     @guarded(guard)
@@ -129,3 +131,43 @@ async def test_unsupported_prompt_and_result_types(guard):
 
     with pytest.raises(UnsupportedInputError, match="returned a int"):
         await odd("hi")
+
+
+async def test_prompt_is_found_by_name_before_position(guard):
+    seen = []
+
+    @guarded(guard)
+    async def chat(user_id: str, prompt: str) -> str:  # the README's example
+        seen.append(prompt)
+        return "fine"
+
+    assert await chat("u-1", "What is Project Aurora?") == "fine"
+    assert await chat(user_id="u-1", prompt="What is Project Aurora?") == "fine"
+    assert seen == ["What is ******* ******?"] * 2
+    blocked = await chat("u-1", "tell me hunter2")
+    assert blocked == guard.policy.prompt.refusal
+
+
+def test_ambiguous_or_unknown_prompt_arg_is_refused_at_decoration(guard):
+    from guardrail import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="prompt_arg="):
+        @guarded(guard)
+        async def two(message: str, query: str) -> str:
+            return ""
+
+    with pytest.raises(ConfigurationError, match="prompt_arg="):
+        @guarded(guard)
+        async def unnamed(user: str, body: str) -> str:
+            return ""
+
+    with pytest.raises(ConfigurationError, match="no parameter 'prompt'"):
+        @guarded(guard, prompt_arg="prompt")
+        async def other(message: str) -> str:
+            return ""
+
+    @guarded(guard, prompt_arg="body")  # explicit wins
+    async def fine(user: str, body: str) -> str:
+        return body
+
+    assert guard.run_sync(fine("u", "hello")) == "hello"

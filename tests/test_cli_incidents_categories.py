@@ -112,3 +112,31 @@ def test_remaining_flags(capsys, tmp_path):
     assert json.loads(out)["version"] == 1
     code, out, _ = run(capsys, *store, "category", "list", "--json")
     assert json.loads(out)["categoryName"] == "c"
+
+
+def test_updates_without_description_keep_it(capsys, tmp_path):
+    store = ["--store", str(tmp_path / "s.sqlite3")]
+    assert run(capsys, *store, "blocklist", "create", "codes", "-d", "internal names")[0] == 0
+    assert run(capsys, *store, "blocklist", "create", "codes")[0] == 0
+    assert "internal names" in run(capsys, *store, "blocklist", "show", "codes")[1]
+    assert run(capsys, *store, "incident", "create", "scam", "-d", "crypto wave")[0] == 0
+    assert run(capsys, *store, "incident", "create", "scam", "--threshold", "0.8")[0] == 0
+    shown = json.loads(run(capsys, *store, "incident", "show", "scam", "--json")[1])
+    assert shown["description"] == "crypto wave" and shown["threshold"] == 0.8
+
+
+def test_category_build_without_wait_finishes_after_the_process_exits(tmp_path):
+    import subprocess
+    import sys
+
+    store = str(tmp_path / "s.sqlite3")
+    samples = tmp_path / "spam.jsonl"
+    samples.write_text("".join(json.dumps({"text": f"Win a free prize number {i} now!", "isPositive": True}) + "\n"
+                               for i in range(5)) + json.dumps({"text": "see you at lunch", "isPositive": False}) + "\n")
+    cli = [sys.executable, "-m", "guardrail", "--store", store, "category"]
+    subprocess.run([*cli, "create", "spam", "--definition", "ads", "--samples", str(samples)], check=True,
+                   capture_output=True)
+    done = subprocess.run([*cli, "build", "spam"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # once aborted with rc 134 and left "Running"
+    shown = subprocess.run([*cli, "show", "spam"], capture_output=True, text=True, check=True)
+    assert "Succeeded" in shown.stdout

@@ -29,5 +29,6 @@ def test_chat_web_app_example():
 def test_streaming_redaction_example():
     out = run("streaming_redaction.py")
     assert "Aurora" not in out and "hunter2" not in out and "srv-07" not in out
-    assert "'******* ****** ships in May, and the staging box is ************. '" in out
+    assert ("Here is the plan. ******* ****** ships in May, and the staging box is ************. "
+            "Then we celebrate. Then the Sorry, I can't share that response.") in out
     assert "Sorry, I can't share that response." in out

@@ -274,3 +274,14 @@ def test_default_guard_uses_local_engine_and_env_store(tmp_path, monkeypatch):
         assert isinstance(g.backend, LocalEngine)
         assert g.backend.store.path == str(tmp_path / "s.sqlite3")
         assert HarmCategory.HATE in g.policy.prompt.harm
+
+
+async def test_reason_states_severity_on_the_reported_scale():
+    from guardrail._decision import decide
+    from guardrail import Direction, Finding, FindingKind, Policy
+
+    policy = Policy.from_dict({"output_type": "FourSeverityLevels"}).prompt
+    hit = Finding(kind=FindingKind.HARM, name="Violence", severity=7)
+    verdict = decide(policy, Direction.PROMPT, "x", [hit])
+    assert verdict.findings[0].severity == 6
+    assert verdict.reason == "harm:Violence=6"

@@ -192,3 +192,19 @@ async def test_guard_check_image(engine):
         await guard.check_image(12345)
     assert guard.check_image_sync(encode(original)).blocked
     guard.close()
+
+
+def test_readme_incident_example_gives_what_its_comment_shows():
+    from guardrail import LocalEngine
+
+    engine = LocalEngine(":memory:")
+    ti = engine.text_incidents
+    ti.create_or_update("crypto-giveaway", description="send crypto, get double back")
+    ti.add_samples("crypto-giveaway", ["Send 1 BTC to this address and get 2 BTC back!",
+                                       "Crypto giveaway: send ETH to this wallet and we send double back."])
+    ti.deploy("crypto-giveaway")
+    [hit] = ti.detect("Giveaway! Send ETH to this wallet and get double back.", ["crypto-giveaway"])
+    assert hit.name == "crypto-giveaway" and hit.detected and round(hit.score, 2) == 0.86
+    assert hit.item_text.startswith("Crypto giveaway:")
+    readme = (__import__("pathlib").Path(__file__).parent.parent / "README.md").read_text()
+    assert "score=0.86, detected=True" in readme

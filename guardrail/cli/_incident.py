@@ -61,7 +61,9 @@ def _incidents(session: Session, image: bool) -> Any:
 
 def _create(args: argparse.Namespace) -> int:
     with Session(args) as s:
-        kwargs: dict[str, Any] = {"description": args.description or ""}
+        kwargs: dict[str, Any] = {}
+        if args.description is not None:  # an update without --description keeps the old one
+            kwargs["description"] = args.description
         if args.threshold is not None:
             if s.name == "azure":
                 raise InvalidInputError("--threshold applies to the local engine only")

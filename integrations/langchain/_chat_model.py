@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from guardrail import ContentBlockedError, Direction, Guard
 
+from ._callbacks import quiet_child
 from ._content import chunk_text, extract
 
 
@@ -190,11 +191,6 @@ class GuardedChatModel(BaseChatModel):
 
 
 def _child(run_manager: Any, manager_class: Any) -> Any:
-    """Callbacks for the wrapped model's run, nested under this model's run."""
-    if run_manager is None:
-        return None
-    manager = manager_class(handlers=[], parent_run_id=run_manager.run_id)
-    manager.set_handlers(run_manager.inheritable_handlers)
-    manager.add_tags(run_manager.inheritable_tags)
-    manager.add_metadata(run_manager.inheritable_metadata)
-    return manager
+    """Callbacks for the wrapped model's run, nested under this model's run, without the
+    handlers that would pass its raw tokens to a stream's consumer (tracers stay)."""
+    return quiet_child(run_manager, manager_class)

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from guardrail import ContentBlockedError, Direction, Guard, StreamFilter, Verdict
 
+from ._callbacks import quiet_child
 from ._content import carries_data, chunk_text, extract, image_of, refusal_like, with_text
 
 OnBlock = Literal["raise", "refuse"]
@@ -144,6 +145,9 @@ class GuardedRunnable(_GuardBase):
     Supports invoke, ainvoke, batch, abatch, stream, astream and astream_events, and
     passes config (callbacks, tags, run names) through to the wrapped runnable. A
     blocked input never reaches the wrapped runnable; its own exceptions pass through.
+    The wrapped runnable runs without the handlers that feed event streams
+    (``astream_events``, ``astream_log``, LangGraph's message stream), so they see only
+    this runnable's checked output, never the raw tokens; tracers still record it.
     """
 
     bound: Runnable[Any, Any]
@@ -171,7 +175,7 @@ class GuardedRunnable(_GuardBase):
             input = self._check_sync(input, Direction.PROMPT)
             if isinstance(input, _Blocked):
                 return self._blocked_output(input, self._output_template())
-        output = self.bound.invoke(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
+        output = self.bound.invoke(input, patch_config(config, callbacks=quiet_child(run_manager)), **kwargs)
         if not self.check_output:
             return output
         checked = self._check_sync(output, Direction.COMPLETION)
@@ -182,7 +186,7 @@ class GuardedRunnable(_GuardBase):
             input = await self._acheck(input, Direction.PROMPT)
             if isinstance(input, _Blocked):
                 return self._blocked_output(input, self._output_template())
-        output = await self.bound.ainvoke(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
+        output = await self.bound.ainvoke(input, patch_config(config, callbacks=quiet_child(run_manager)), **kwargs)
         if not self.check_output:
             return output
         checked = await self._acheck(output, Direction.COMPLETION)
@@ -197,7 +201,7 @@ class GuardedRunnable(_GuardBase):
             if isinstance(value, _Blocked):
                 yield self._blocked_output(value, self._output_template())
                 return
-        upstream = self.bound.stream(value, patch_config(config, callbacks=run_manager.get_child()))
+        upstream = self.bound.stream(value, patch_config(config, callbacks=quiet_child(run_manager)))
         if not self.check_output:
             yield from upstream
             return
@@ -210,7 +214,7 @@ class GuardedRunnable(_GuardBase):
             if isinstance(value, _Blocked):
                 yield self._blocked_output(value, self._output_template())
                 return
-        upstream = self.bound.astream(value, patch_config(config, callbacks=run_manager.get_child()))
+        upstream = self.bound.astream(value, patch_config(config, callbacks=quiet_child(run_manager)))
         if not self.check_output:
             async for chunk in upstream:
                 yield chunk

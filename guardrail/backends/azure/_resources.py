@@ -148,12 +148,12 @@ class AzureIncidents:
         self.kind = kind
         self._base = f"/{kind}/incidents"
 
-    async def create_or_update(self, name: str, *, description: str = "") -> Incident:
-        r = await self._t.request(
-            "PATCH", f"{self._base}/{name}", api_version=self.api_version,
-            json={"incidentName": name, "description": description},
-        )
-        return _incident(r.json() if r.content else {"incidentName": name, "description": description}, self.kind)
+    async def create_or_update(self, name: str, *, description: str | None = None) -> Incident:
+        body: dict[str, Any] = {"incidentName": name}
+        if description is not None:  # None keeps the service's current description
+            body["description"] = description
+        r = await self._t.request("PATCH", f"{self._base}/{name}", api_version=self.api_version, json=body)
+        return _incident(r.json() if r.content else {"description": description or "", **body}, self.kind)
 
     async def get(self, name: str) -> Incident:
         r = await self._t.request("GET", f"{self._base}/{name}", api_version=self.api_version)

@@ -86,15 +86,18 @@ class Blocklists:
     # -- lists ---------------------------------------------------------------------------
 
     def create_or_update(self, name: str, *, description: str | None = None) -> TextBlocklist:
+        """Create the list, or update it; ``description=None`` keeps the current one."""
         check_blocklist_name(name)
         desc = check_description(description, "blocklist")
         with self._store.transaction() as conn:
             conn.execute(
                 "INSERT INTO blocklists(name, description) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET description = excluded.description, "
+                "ON CONFLICT(name) DO UPDATE SET description = "
+                "CASE WHEN ? THEN description ELSE excluded.description END, "
                 "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (name, desc),
+                (name, desc, description is None),
             )
+            desc = conn.execute("SELECT description FROM blocklists WHERE name = ?", (name,)).fetchone()[0]
         return TextBlocklist(blocklist_name=name, description=desc)
 
     def get(self, name: str) -> TextBlocklist:

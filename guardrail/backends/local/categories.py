@@ -197,12 +197,21 @@ class Categories:
                     running.join()
                 return self.get(name, current.version)
             self._set_status(name, current.version, BuildStatus.RUNNING, None)
-            thread = threading.Thread(target=self._build, args=key, name=f"guardrail-build-{name}", daemon=True)
+            # Not a daemon: a process that exits right after starting a build (the CLI
+            # without --wait) finishes the build first instead of dying inside the model.
+            thread = threading.Thread(target=self._build, args=key, name=f"guardrail-build-{name}")
             self._threads[key] = thread
             thread.start()
         if wait:
             thread.join()
         return self.get(name, current.version)
+
+    def join(self) -> None:
+        """Wait for every build still running (the engine does before it closes the store)."""
+        with self._lock:
+            threads = list(self._threads.values())
+        for thread in threads:
+            thread.join()
 
     def wait(self, name: str, version: int) -> CategoryVersion:
         thread = self._threads.get((name, version))

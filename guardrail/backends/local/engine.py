@@ -101,8 +101,8 @@ class LocalEngine(Backend):
         ]
 
     def stream_margin(self, blocklists: Sequence[str]) -> int:
-        # Twice the longest term, for whitespace runs and width forms inside a hit;
-        # regexes can match anything up to the service's 128-character bound.
+        # The longest term as the matcher folds it; a regex may match anything up to the
+        # service's 128-character bound (a longer match is held until it ends).
         longest = 0
         for name in blocklists:
             try:
@@ -111,10 +111,11 @@ class LocalEngine(Backend):
                 return super().stream_margin(blocklists)
             if matcher.has_regex:
                 return super().stream_margin(blocklists)
-            longest = max(longest, matcher.longest)
-        return min(super().stream_margin(blocklists), 2 * longest + 8) if longest else 1
+            longest = max(longest, matcher.longest_folded)
+        return longest
 
     def close(self) -> None:
+        self.categories.join()  # a build started just before exit finishes, not half-written
         self.store.close()
 
     async def aclose(self) -> None:

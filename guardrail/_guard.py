@@ -16,6 +16,7 @@ from ._decision import decide
 from ._exceptions import (
     EmptyTextError,
     GuardrailError,
+    InvalidInputError,
     TextTooLongError,
     UnsupportedInputError,
 )
@@ -24,6 +25,7 @@ from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import Store
 from ._streaming import StreamFilter
 from ._telemetry import span
+from ._text import clean
 from .backends._base import (
     Analysis,
     AnalysisRequest,
@@ -155,13 +157,15 @@ class Guard:
         self.backend = backend
         self.on_verdict = on_verdict
         self.log_text = log_text
-        if max_text_length < 1:
-            raise GuardrailError("max_text_length must be at least 1")
+        if isinstance(max_text_length, bool) or not isinstance(max_text_length, int) or max_text_length < 1:
+            raise InvalidInputError(f"max_text_length must be a whole number of characters, got {max_text_length!r}")
         self.max_text_length = max_text_length
         self._plans = {
             Direction.PROMPT: _make_plan(self.policy.prompt, backend),
             Direction.COMPLETION: _make_plan(self.policy.completion, backend),
         }
+        for plan in self._plans.values():
+            backend.check_resources(plan.request)
         for direction, plan in self._plans.items():
             for note in plan.skipped:
                 logger.warning("guardrail %s policy: %s", direction.value, note)
@@ -190,7 +194,7 @@ class Guard:
 
     async def _evaluate(self, text: str, direction: Direction, part: str = "all") -> Verdict:
         """Check without reporting: the streaming filter reports once per stream."""
-        check_text(text, self.max_text_length)
+        text = clean(check_text(text, self.max_text_length))
         plan = self._plans[direction]
         request = plan.part(part)
         started = time.perf_counter()

@@ -14,9 +14,11 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import ahocorasick_rs
+
+from ._text import clean
 
 __all__ = [
     "Match", "Offsets", "Term", "TermMatcher", "fold", "fold_with_offsets", "is_ignorable", "needs_boundary", "validate_regex",
@@ -228,11 +230,11 @@ class TermMatcher:
     """
 
     def __init__(self, terms: Sequence[Term]) -> None:
-        self._regexes: list[tuple[Term, re.Pattern[str]]] = []
+        self._regexes: list[tuple[Term, Any]] = []
         groups: dict[str, list[Term]] = {}
         for term in terms:
             if term.is_regex:
-                self._regexes.append((term, re.compile(term.text, re.IGNORECASE)))
+                self._regexes.append((term, compile_regex(term.text)))
                 continue
             folded = fold(term.text)
             if folded:
@@ -259,6 +261,7 @@ class TermMatcher:
 
     def find(self, text: str) -> list[Match]:
         """All matches, in order of start, with spans into ``text`` itself."""
+        text = clean(text)
         raw: list[Match] = []
         if text.isascii() and self._fast is not None:
             padded = b" " + text.encode("ascii").translate(_WORD_BYTES) + b" "
@@ -306,10 +309,32 @@ def _automaton(patterns: list[str]) -> ahocorasick_rs.AhoCorasick | None:
     return ahocorasick_rs.AhoCorasick(patterns, implementation=ahocorasick_rs.Implementation.DFA)
 
 
+def _re2_options() -> Any:
+    import re2
+
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    options.max_mem = 8 << 20  # bounds the automaton of one pattern
+    return options
+
+
+def compile_regex(pattern: str) -> Any:
+    """A user regex on RE2: matching time is linear in the text, whatever the pattern
+    (``(a+)+$`` cannot backtrack). RE2 has no backreferences or lookaround."""
+    import re2
+
+    return re2.compile(pattern, _re2_options())
+
+
 def validate_regex(pattern: str) -> str | None:
-    """Return None when ``pattern`` compiles, else the reason it does not."""
+    """Return None when ``pattern`` compiles on RE2, else the reason it does not."""
+    import re2
+
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        return str(exc)
+        compile_regex(pattern)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        return (f"{reason} (blocklist regexes run on RE2, linear-time: no backreferences, "
+                "lookahead or lookbehind)")
     return None

@@ -27,6 +27,9 @@ __all__ = [
     "TextBlocklistItem",
     "TextBlocklistItemInput",
     "check_blocklist_name",
+    "check_category_name",
+    "check_incident_name",
+    "check_resource_id",
 ]
 
 
@@ -65,24 +68,42 @@ class BlocklistLimits:
 
 
 BLOCKLIST_LIMITS = BlocklistLimits()
-_NAME = re.compile(r"^[0-9A-Za-z._~-]+$")
+# The service's name patterns. Every name and id ends up in a URL path (Azure) or a store
+# key (local), so each is checked in full (fullmatch: "abc\n" is not "abc"), and names of
+# dots alone are refused: "/.." in a path would address another resource.
+_NAME = re.compile(r"[0-9A-Za-z._~-]+")
+_INCIDENT_NAME = re.compile(r"(?=[a-zA-Z0-9])[a-zA-Z0-9-]*[a-zA-Z0-9]")
+
+
+def _check(name: object, what: str, pattern: re.Pattern[str], limit: int, rule: str) -> str:
+    if not isinstance(name, str):
+        raise InvalidInputError(f"a {what} must be a string, got {type(name).__name__}")
+    if not name:
+        raise EmptyTextError(f"a {what} cannot be empty")
+    if len(name) > limit:
+        raise LimitExceededError(f"{what} {name[:20]!r}... is {len(name)} characters; the limit is {limit}")
+    if pattern.fullmatch(name) is None or not name.strip("."):
+        raise InvalidInputError(f"{what} {name!r} is not allowed: {rule}")
+    return name
 
 
 def check_blocklist_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise InvalidInputError(f"a blocklist name must be a string, got {type(name).__name__}")
-    if not name:
-        raise EmptyTextError("a blocklist name cannot be empty")
-    if len(name) > BLOCKLIST_LIMITS.name_length:
-        raise LimitExceededError(
-            f"blocklist name {name[:20]!r}... is {len(name)} characters; "
-            f"the limit is {BLOCKLIST_LIMITS.name_length}"
-        )
-    if not _NAME.match(name):
-        raise InvalidInputError(
-            f"blocklist name {name!r} may use only letters, digits and . _ ~ -"
-        )
-    return name
+    return _check(name, "blocklist name", _NAME, BLOCKLIST_LIMITS.name_length,
+                  "use letters, digits and . _ ~ - (not only dots)")
+
+
+def check_incident_name(name: object) -> str:
+    return _check(name, "incident name", _INCIDENT_NAME, INCIDENT_LIMITS.name_length,
+                  "use letters, digits and -, starting and ending with a letter or digit")
+
+
+def check_category_name(name: object) -> str:
+    return _check(name, "category name", _NAME, 128, "use letters, digits and . _ ~ - (not only dots)")
+
+
+def check_resource_id(value: object, what: str = "id") -> str:
+    """An item or sample id as it goes into a URL path: the service's ids are UUIDs."""
+    return _check(value, what, _NAME, 128, "ids use letters, digits and . _ ~ - (not only dots)")
 
 
 def check_description(description: object, what: str) -> str:
@@ -135,7 +156,7 @@ class IncidentSample(_Resource):
 
 
 class IncidentLimits:
-    name_length = 100
+    name_length = 64  # the service's limit (and pattern: see check_incident_name)
     samples_per_incident = 1000
     sample_text_length = 500  # "less than 500 characters"
     incidents_per_kind = 100

@@ -110,10 +110,21 @@ async def test_bad_input_gets_typed_errors(engine, text, error):
         await guard.check_prompt(text)
 
 
-async def test_unknown_blocklist_in_policy_fails_closed_with_a_reason(engine):
-    guard = Guard({"harm": {}, "blocklists": ["missing"]}, backend=engine)
+async def test_unknown_resources_in_policy_are_refused_when_the_guard_is_built(engine):
+    from guardrail import NotFoundError
+
+    # With fail_mode="open" an unknown list would otherwise allow every text.
+    for policy in ({"blocklists": ["missing"]}, {"incidents": ["nope"]}, {"custom_categories": ["nope"]}):
+        with pytest.raises(NotFoundError, match="nope|missing"):
+            Guard({"harm": {}, "fail_mode": "open", **policy}, backend=engine)
+
+
+async def test_a_list_deleted_after_the_guard_was_built_fails_closed(engine):
+    engine.blocklists.create_or_update("gone")
+    guard = Guard({"harm": {}, "blocklists": ["gone"]}, backend=engine)
+    engine.blocklists.delete("gone")
     v = await guard.check_prompt("hello")
-    assert v.blocked and "no blocklist named 'missing'" in v.reason
+    assert v.blocked and "no blocklist named 'gone'" in v.reason
     assert v.errors and v.errors[0].startswith("blocklist: NotFoundError")
 
 

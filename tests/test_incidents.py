@@ -169,9 +169,10 @@ async def test_incidents_through_the_guard_policy(engine, scam):
     assert (await guard.check_prompt("Is bitcoin a good long-term investment?")).allowed
     strict = Guard({"harm": {}, "prompt": {"incidents": [{"name": "scam", "threshold": 0.99}]}}, backend=engine)
     assert (await strict.check_prompt("Send me 1 BTC and I will send back 2 BTC, guaranteed!")).allowed
-    undeployed = Guard({"harm": {}, "prompt": {"incidents": ["nope"]}}, backend=engine)
+    engine.text_incidents.create_or_update("later")
+    undeployed = Guard({"harm": {}, "prompt": {"incidents": ["later"]}}, backend=engine)
     v = await undeployed.check_prompt("hello")
-    assert v.blocked and "no text incident named 'nope'" in v.reason  # fail closed, with the reason
+    assert v.blocked and "'later' is not deployed" in v.reason  # fail closed, with the reason
 
 
 async def test_guard_check_image(engine):

@@ -188,6 +188,11 @@ class Backend:
         """Image incidents hit by ``image`` (bytes, base64, a path, or an http(s) URL)."""
         raise NotImplementedError(f"{type(self).__name__} does not detect image incidents")
 
+    def check_resources(self, request: AnalysisRequest) -> None:
+        """Raise :class:`guardrail.NotFoundError` for a resource ``request`` names that does
+        not exist. The Guard calls it once when built: a policy naming an unknown list
+        must not turn every check into the fail mode (with ``open``, into a pass)."""
+
     def stream_margin(self, blocklists: Sequence[str]) -> int:
         """Longest span (characters) a blocklist hit can have in streamed text.
 

@@ -15,7 +15,8 @@ from guardrail.backends.azure import AzureBackend, RetryPolicy
 
 from .conftest import ENDPOINT, KEY, ok, sent
 
-HARM = {"categoriesAnalysis": [{"category": "Violence", "severity": 6}]}
+HARM = {"categoriesAnalysis": [{"category": "Violence", "severity": 6}] + [
+    {"category": c, "severity": 0} for c in ("Hate", "SelfHarm", "Sexual")]}
 
 
 async def test_retries_429_honouring_retry_after(router, backend):

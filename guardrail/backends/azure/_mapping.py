@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from ..._exceptions import BackendError
 from ..._matching import Term, TermMatcher
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from .._base import CategoryRef
@@ -35,6 +36,9 @@ _LEGACY_FIELDS = {
     "sexualResult": HarmCategory.SEXUAL,
     "violenceResult": HarmCategory.VIOLENCE,
 }
+
+
+_CATEGORY_NAMES = {c.value for c in HarmCategory}
 
 
 def is_legacy(api_version: str) -> bool:
@@ -107,6 +111,45 @@ def analyze_body(
     return body
 
 
+def _bad(message: str) -> BackendError:
+    return BackendError(f"Azure text:analyze answer {message}", backend="azure")
+
+
+def _severity(value: Any, category: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 7:
+        raise _bad(f"has severity {value!r} for {category}; expected an integer 0-7")
+    return value
+
+
+def check_analysis(data: Any, categories: Sequence[HarmCategory], blocklists: Sequence[str], legacy: bool) -> None:
+    """Refuse an answer that does not contain what was asked for: a missing category is
+    not severity 0, and a body with no analysis is not "allowed" (it is the fail mode)."""
+    if not isinstance(data, dict):
+        raise _bad(f"is {type(data).__name__}, not an object")
+    if categories:
+        if legacy:
+            seen = {cat.value for field, cat in _LEGACY_FIELDS.items() if isinstance(data.get(field), dict)}
+        else:
+            entries = data.get("categoriesAnalysis")
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise _bad("has no categoriesAnalysis list")
+            seen = set()
+            for e in entries:
+                name = e.get("category")
+                if name not in _CATEGORY_NAMES:
+                    raise _bad(f"names an unknown category {name!r}")
+                _severity(e.get("severity"), str(name))
+                seen.add(name)
+        missing = [c.value for c in categories if c.value not in seen]
+        if missing:
+            raise _bad(f"lacks the requested categor{'y' if len(missing) == 1 else 'ies'} {', '.join(missing)}")
+    if blocklists:
+        key = "blocklistsMatchResults" if legacy else "blocklistsMatch"
+        value = data.get(key, [] if categories else None)  # GA may omit it when nothing matched
+        if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+            raise _bad(f"has no {key} list for the requested blocklists")
+
+
 def harm_findings(data: dict[str, Any]) -> list[Finding]:
     """categoriesAnalysis (GA) or hateResult... (legacy) as harm findings."""
     out: list[Finding] = []
@@ -114,13 +157,13 @@ def harm_findings(data: dict[str, Any]) -> list[Finding]:
         severity = entry.get("severity")
         if severity is None:
             continue
-        out.append(Finding(kind=FindingKind.HARM, name=str(entry["category"]), severity=int(severity)))
+        name = str(entry.get("category"))
+        out.append(Finding(kind=FindingKind.HARM, name=name, severity=_severity(severity, name)))
     for field, category in _LEGACY_FIELDS.items():
         entry = data.get(field)
         if isinstance(entry, dict) and entry.get("severity") is not None:
-            out.append(
-                Finding(kind=FindingKind.HARM, name=category.value, severity=int(entry["severity"]))
-            )
+            out.append(Finding(kind=FindingKind.HARM, name=category.value,
+                               severity=_severity(entry["severity"], category.value)))
     return out
 
 

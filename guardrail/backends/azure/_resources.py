@@ -18,6 +18,9 @@ from ..._resources import (
     TextBlocklistItem,
     TextBlocklistItemInput,
     check_blocklist_name,
+    check_category_name,
+    check_incident_name,
+    check_resource_id,
 )
 from ._transport import AzureTransport
 
@@ -123,7 +126,7 @@ class AzureBlocklists:
     async def get_item(self, name: str, item_id: str) -> TextBlocklistItem:
         check_blocklist_name(name)
         r = await self._t.request(
-            "GET", f"/text/blocklists/{name}/blocklistItems/{item_id}", api_version=self.api_version
+            "GET", f"/text/blocklists/{name}/blocklistItems/{check_resource_id(item_id, 'item id')}", api_version=self.api_version
         )
         return TextBlocklistItem.model_validate(r.json())
 
@@ -152,18 +155,18 @@ class AzureIncidents:
         body: dict[str, Any] = {"incidentName": name}
         if description is not None:  # None keeps the service's current description
             body["description"] = description
-        r = await self._t.request("PATCH", f"{self._base}/{name}", api_version=self.api_version, json=body)
+        r = await self._t.request("PATCH", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version, json=body)
         return _incident(r.json() if r.content else {"description": description or "", **body}, self.kind)
 
     async def get(self, name: str) -> Incident:
-        r = await self._t.request("GET", f"{self._base}/{name}", api_version=self.api_version)
+        r = await self._t.request("GET", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version)
         return _incident(r.json(), self.kind)
 
     async def list(self) -> list[Incident]:
         return [_incident(x, self.kind) async for x in _pages(self._t, self._base, self.api_version)]
 
     async def delete(self, name: str) -> None:
-        await self._t.request("DELETE", f"{self._base}/{name}", api_version=self.api_version)
+        await self._t.request("DELETE", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version)
 
     async def add_samples(self, name: str, samples: Sequence[Any]) -> list[IncidentSample]:
         """Text incidents take strings; image incidents take bytes or blob URLs."""
@@ -176,32 +179,32 @@ class AzureIncidents:
         else:
             body = [{"image": image_payload(s, url_key="blobUrl")} for s in samples]
         r = await self._t.request(
-            "POST", f"{self._base}/{name}:addIncidentSamples", api_version=self.api_version,
+            "POST", f"{self._base}/{check_incident_name(name)}:addIncidentSamples", api_version=self.api_version,
             json={"incidentSamples": body},
         )
         return [IncidentSample.model_validate(x) for x in r.json().get("incidentSamples", [])]
 
     async def remove_samples(self, name: str, sample_ids: Sequence[str]) -> None:
         await self._t.request(
-            "POST", f"{self._base}/{name}:removeIncidentSamples", api_version=self.api_version,
+            "POST", f"{self._base}/{check_incident_name(name)}:removeIncidentSamples", api_version=self.api_version,
             json={"incidentSampleIds": list(sample_ids)},
         )
 
     async def list_samples(self, name: str) -> list[IncidentSample]:
         return [
             IncidentSample.model_validate(x)
-            async for x in _pages(self._t, f"{self._base}/{name}/incidentsamples", self.api_version)
+            async for x in _pages(self._t, f"{self._base}/{check_incident_name(name)}/incidentsamples", self.api_version)
         ]
 
     async def get_sample(self, name: str, sample_id: str) -> IncidentSample:
         r = await self._t.request(
-            "GET", f"{self._base}/{name}/incidentsamples/{sample_id}", api_version=self.api_version
+            "GET", f"{self._base}/{check_incident_name(name)}/incidentsamples/{check_resource_id(sample_id, 'sample id')}", api_version=self.api_version
         )
         return IncidentSample.model_validate(r.json())
 
     async def deploy(self, name: str, *, wait: bool = True, poll: float = 2.0, timeout: float = 600.0) -> str:
         """Deploy; with ``wait``, poll the operation until it ends. Returns its status."""
-        r = await self._t.request("POST", f"{self._base}/{name}:deploy", api_version=self.api_version)
+        r = await self._t.request("POST", f"{self._base}/{check_incident_name(name)}:deploy", api_version=self.api_version)
         data = r.json() if r.content else {}
         status = data.get("status", "NotStarted")
         location = r.headers.get("Operation-Location")
@@ -260,18 +263,18 @@ class AzureCategories:
 
     async def create_version(self, name: str, *, definition: str, sample_blob_url: str) -> CategoryVersion:
         body = {"categoryName": name, "definition": definition, "sampleBlobUrl": sample_blob_url, "blobDelimiter": "/"}
-        r = await self._t.request("PUT", f"/text/categories/{name}", api_version=self.api_version, json=body)
+        r = await self._t.request("PUT", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, json=body)
         return _version(r.json())
 
     async def build(self, name: str, version: int) -> None:
         await self._t.request(
-            "POST", f"/text/categories/{name}:build", api_version=self.api_version,
+            "POST", f"/text/categories/{check_category_name(name)}:build", api_version=self.api_version,
             params={"version": version},
         )
 
     async def get(self, name: str, version: int | None = None) -> CategoryVersion:
         params = {"version": version} if version is not None else None
-        r = await self._t.request("GET", f"/text/categories/{name}", api_version=self.api_version, params=params)
+        r = await self._t.request("GET", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, params=params)
         data = r.json()
         items = data.get("value") if isinstance(data.get("value"), list) else [data]
         if not items:
@@ -285,7 +288,7 @@ class AzureCategories:
 
     async def delete(self, name: str, version: int | None = None) -> None:
         params = {"version": version} if version is not None else None
-        await self._t.request("DELETE", f"/text/categories/{name}", api_version=self.api_version, params=params)
+        await self._t.request("DELETE", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, params=params)
 
     async def wait_for_build(self, name: str, version: int, *, poll: float = 30.0, timeout: float = 12 * 3600) -> CategoryVersion:
         """Poll until the build of ``version`` succeeds or fails (the service takes hours)."""

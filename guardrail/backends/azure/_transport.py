@@ -26,6 +26,18 @@ __all__ = ["AzureTransport"]
 
 logger = logging.getLogger("guardrail.azure")
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # no answer of the service comes near this
+
+
+def response_json(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a service answer; a typed error when there is none or it is not JSON."""
+    if not response.content:
+        raise BackendError(f"Azure {what} answered {response.status_code} with an empty body", backend="azure")
+    try:
+        return response.json()
+    except ValueError:
+        raise BackendError(f"Azure {what} answered {response.status_code} with a body that is not JSON",
+                           backend="azure") from None
 
 
 class AzureTransport:
@@ -89,9 +101,19 @@ class AzureTransport:
         url: str | None = None,
     ) -> httpx.Response:
         """Send one request, retrying what is worth retrying; raise typed errors."""
-        target = url or self.base_url + path
-        query = dict(params or {})
-        if url is None:
+        if url is not None:
+            # A nextLink or Operation-Location keeps its own query (skip, maxpagesize, ...);
+            # api-version is added only when the link lacks it, as the SDK does.
+            target = httpx.URL(url)
+            query = dict(target.params)
+            target = target.copy_with(query=None)
+            query.setdefault("api-version", api_version)
+            query.update(params or {})
+        else:
+            if any(seg in (".", "..") for seg in path.split("/")) or "\\" in path or "\x00" in path:
+                raise InvalidInputError(f"refusing a request path with dot segments: {path!r}")
+            target = httpx.URL(self.base_url + path)
+            query = dict(params or {})
             query["api-version"] = api_version
         attempt = 0
         async with self._in_flight:
@@ -101,9 +123,7 @@ class AzureTransport:
                     headers["Content-Type"] = content_type
                 started = time.perf_counter()
                 try:
-                    response = await self._http().request(
-                        method, target, params=query, json=json, headers=headers
-                    )
+                    response = await self._send(method, target, query, json, headers)
                 except httpx.TimeoutException as exc:
                     if attempt >= self._retry.max_retries:
                         raise BackendTimeoutError(
@@ -124,8 +144,15 @@ class AzureTransport:
                         "azure %s %s -> %s in %.1f ms", method, path, response.status_code,
                         (time.perf_counter() - started) * 1000.0,
                     )
-                    if response.status_code < 400:
+                    if 200 <= response.status_code < 300:
                         return response
+                    if response.status_code < 400:  # a redirect is never an analysis
+                        raise BackendError(
+                            f"Azure {method} {path} answered {response.status_code}"
+                            + (f" (redirect to {response.headers.get('location')!r}; use that endpoint"
+                               " - https, not http)" if response.is_redirect else ""),
+                            backend="azure", status_code=response.status_code,
+                        )
                     retryable = response.status_code in self._retry.retry_statuses
                     if not retryable or attempt >= self._retry.max_retries:
                         await response.aread()
@@ -134,6 +161,23 @@ class AzureTransport:
                 attempt += 1
                 logger.info("azure %s %s: retry %d in %.2fs", method, path, attempt, delay)
                 await asyncio.sleep(delay)
+
+    async def _send(self, method: str, url: httpx.URL, query: dict[str, Any], json: Any,
+                    headers: dict[str, str]) -> httpx.Response:
+        request = self._http().build_request(method, url, params=query, json=json, headers=headers)
+        response = await self._http().send(request, stream=True, follow_redirects=False)
+        try:
+            chunks, size = [], 0
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise BackendError(f"Azure {method} {url.path} answered more than "
+                                       f"{MAX_RESPONSE_BYTES:,} bytes; refused", backend="azure")
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        return httpx.Response(response.status_code, headers=response.headers, content=b"".join(chunks),
+                              request=request)
 
     def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
         if response is not None:
@@ -162,10 +206,17 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        if parsed is None:  # pragma: no cover
-            return None
+    except (TypeError, ValueError, IndexError):
+        return None  # unparseable: fall back to the backoff
+    if parsed is None:  # pragma: no cover
+        return None
+    try:
         return max(0.0, parsed.timestamp() - time.time())
+    except (OverflowError, OSError, ValueError):  # pragma: no cover
+        return None
 
 
 def _error_for(method: str, path: str, response: httpx.Response) -> GuardrailError:

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 import httpx
 
-from ..._exceptions import InvalidInputError
+from ..._exceptions import BackendError, InvalidInputError
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from .._base import (
     Analysis,
@@ -21,7 +21,7 @@ from .._base import (
 from . import _mapping as mapping
 from ._config import ApiVersions, RetryPolicy, TokenProvider, resolve_endpoint, resolve_key
 from ._resources import AzureBlocklists, AzureCategories, AzureIncidents
-from ._transport import AzureTransport
+from ._transport import AzureTransport, response_json
 
 __all__ = ["AzureBackend"]
 
@@ -210,6 +210,7 @@ class AzureBackend(Backend):
         harm_by_chunk: list[list[Finding]] = []
         findings: list[Finding] = []
         for offset, chunk, data in answers:
+            mapping.check_analysis(data, categories if harm else (), blocklists, legacy)
             if harm:
                 found = mapping.harm_findings(data)
                 if len(chunks) > 1:
@@ -247,8 +248,11 @@ class AzureBackend(Backend):
 
     async def _post_json(self, path: str, version: str, body: dict[str, Any]) -> dict[str, Any]:
         response = await self.transport.request("POST", path, api_version=version, json=body)
-        data = response.json() if response.content else {}
-        return data if isinstance(data, dict) else {}
+        data = response_json(response, f"POST {path}")
+        if not isinstance(data, dict) or not data:
+            raise BackendError(f"Azure POST {path} answered {response.status_code} without an analysis "
+                               f"(got {type(data).__name__} {str(data)[:40]!r})", backend="azure")
+        return data
 
     async def aclose(self) -> None:
         await self.transport.aclose()

@@ -24,6 +24,7 @@ from ..._resources import (
     check_description,
 )
 from ..._store import Store
+from ..._text import clean
 
 __all__ = ["Blocklists", "ItemLike"]
 
@@ -54,6 +55,7 @@ def _coerce_item(item: object, position: int) -> TextBlocklistItemInput:
             f"item {position}: term {parsed.text[:20]!r}... is {len(parsed.text)} characters; "
             f"the limit is {BLOCKLIST_LIMITS.item_text_length}"
         )
+    parsed = parsed.model_copy(update={"text": clean(parsed.text), "description": clean(parsed.description)})
     if parsed.is_regex:
         problem = validate_regex(parsed.text)
         if problem:

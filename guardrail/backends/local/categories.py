@@ -27,8 +27,9 @@ from ..._exceptions import (
     NotFoundError,
 )
 from ..._jsonl import parse_jsonl
+from ..._text import clean
 from ..._models import Finding, FindingKind
-from ..._resources import BuildStatus, CategoryVersion
+from ..._resources import BuildStatus, CategoryVersion, check_category_name
 from ..._store import Store
 from .._base import CategoryRef
 from .embedder import Embedder
@@ -123,7 +124,7 @@ def parse_samples(source: Any) -> tuple[list[dict[str, Any]], str]:
             raise EmptyTextError(f"{where} line {number}: the text is empty")
         if len(row["text"]) > MAX_SAMPLE_TEXT:
             raise LimitExceededError(f"{where} line {number}: over {MAX_SAMPLE_TEXT:,} characters")
-        samples.append({"text": row["text"], "isPositive": row["isPositive"]})
+        samples.append({"text": clean(row["text"]), "isPositive": row["isPositive"]})
         if len(samples) > MAX_SAMPLES:
             raise LimitExceededError(f"{where}: more than {MAX_SAMPLES:,} samples")
     if not samples:
@@ -341,6 +342,8 @@ def _ref(c: CategoryRef | dict[str, Any] | str) -> CategoryRef:
         return c
     if isinstance(c, str):
         name, _, version = c.partition(":")
+        if version and not version.isdigit():
+            raise InvalidInputError(f"category {c!r}: the version after ':' must be a number")
         return CategoryRef(name, int(version) if version else None)
     if isinstance(c, dict) and isinstance(c.get("categoryName"), str):
         return CategoryRef(c["categoryName"], c.get("version"))
@@ -348,11 +351,7 @@ def _ref(c: CategoryRef | dict[str, Any] | str) -> CategoryRef:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInputError("a category name must be a non-empty string")
-    if len(name) > NAME_LENGTH or ":" in name:
-        raise InvalidInputError(f"category names are at most {NAME_LENGTH} characters, without ':'")
-    return name
+    return check_category_name(name)
 
 
 def _version(row: sqlite3.Row) -> CategoryVersion:

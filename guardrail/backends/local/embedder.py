@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..._text import clean
 from ._onnx import check_model_dir, load_model
 
 __all__ = ["DEFAULT_MODEL", "Embedder", "default_embedder"]
@@ -92,6 +93,7 @@ class Embedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for ``texts``, shape (len(texts), dim); equal texts are embedded once."""
         self.load()
+        texts = [clean(t) for t in texts]
         out: list[np.ndarray | None] = [None] * len(texts)
         todo: dict[str, list[int]] = {}
         with self._lock:

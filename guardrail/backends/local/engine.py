@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from ..._store import Store
-from .._base import Analysis, Backend, CategoryRef, IncidentRef
+from .._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
 from .categories import Categories
 from .embedder import Embedder, default_embedder
@@ -99,6 +99,14 @@ class LocalEngine(Backend):
             )
             for name, m in self.blocklists.match(text, names)
         ]
+
+    def check_resources(self, request: AnalysisRequest) -> None:
+        for name in request.blocklists:
+            self.blocklists.get(name)
+        for ref in request.incidents:
+            self.text_incidents.get(ref.name)
+        for cat in request.categories:
+            self.categories.get(cat.name, cat.version)
 
     def stream_margin(self, blocklists: Sequence[str]) -> int:
         # The longest term as the matcher folds it; a regex may match anything up to the

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..._exceptions import InvalidInputError
 from ..._models import HarmCategory, OutputType, Span, to_four_levels
+from ..._text import clean
 from ._onnx import check_model_dir, load_model
 
 __all__ = [
@@ -142,7 +143,7 @@ class HarmAnalyzer:
         for t, text in enumerate(texts):
             if not isinstance(text, str):
                 raise InvalidInputError(f"text must be a str, not {type(text).__name__}")
-            wins = self.windows(text)
+            wins = self.windows(clean(text))
             spans_of.append([s for _, s in wins])
             flat.extend((t, ids) for ids, _ in wins)
         # Similar lengths in one batch: padding costs as much as real tokens.

@@ -25,8 +25,16 @@ from ..._exceptions import (
     NotFoundError,
 )
 from ..._models import Finding, FindingKind
-from ..._resources import INCIDENT_LIMITS, Incident, IncidentImage, IncidentSample, IncidentStatus
+from ..._resources import (
+    INCIDENT_LIMITS,
+    Incident,
+    IncidentImage,
+    IncidentSample,
+    IncidentStatus,
+    check_incident_name,
+)
 from ..._store import Store
+from ..._text import clean
 from .embedder import Embedder
 from .images import PDQ_BITS, hamming, image_hash, load_image, sample_hashes
 
@@ -404,15 +412,7 @@ class Incidents:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise InvalidInputError(f"an incident name must be a string, got {type(name).__name__}")
-    if not name.strip():
-        raise EmptyTextError("an incident name cannot be empty")
-    if len(name) > INCIDENT_LIMITS.name_length:
-        raise LimitExceededError(
-            f"incident name {name[:20]!r}... is {len(name)} characters; the limit is {INCIDENT_LIMITS.name_length}"
-        )
-    return name
+    return check_incident_name(name)
 
 
 def _check_sample_text(value: object, i: int) -> str:
@@ -424,4 +424,4 @@ def _check_sample_text(value: object, i: int) -> str:
         raise LimitExceededError(
             f"sample {i}: {len(value)} characters; samples must be under {INCIDENT_LIMITS.sample_text_length}"
         )
-    return value
+    return clean(value)

@@ -226,6 +226,8 @@ class Policy(BaseModel):
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError(f"cannot read policy file {p}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"policy file {p} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         suffix = p.suffix.lower()
         if suffix == ".toml":
             return cls.from_toml(text)

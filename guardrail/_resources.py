@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr
 from pydantic.alias_generators import to_camel
 
 from ._exceptions import EmptyTextError, InvalidInputError, LimitExceededError
@@ -52,9 +52,9 @@ class TextBlocklistItem(_Resource):
 class TextBlocklistItemInput(_Resource):
     """An item to add: ``text`` (a term, or a regular expression when ``is_regex``)."""
 
-    text: str
-    description: str = ""
-    is_regex: bool = False
+    text: StrictStr
+    description: StrictStr = ""
+    is_regex: StrictBool = False  # "yes" or 1 is refused, not read as true
 
 
 class BlocklistLimits:

@@ -112,6 +112,7 @@ class Store:
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = str(path) if path is not None else str(default_store_path())
+        self.read_only = False
         self._lock = threading.RLock()
         self._conn = self._open()
         self._own_writes = 0
@@ -120,6 +121,8 @@ class Store:
         return f"<Store {self.path!r}>"
 
     def _open(self) -> sqlite3.Connection:
+        target: str = self.path
+        uri = False
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -128,16 +131,24 @@ class Store:
                 p.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create the store's folder {p.parent}: {exc}") from None
+            if p.exists() and not os.access(p, os.W_OK):
+                # Checks only read: open read-only rather than fail; writes say why.
+                self.read_only = True
+                target, uri = p.resolve().as_uri() + "?mode=ro", True
         try:
             conn = sqlite3.connect(
-                self.path, check_same_thread=False, isolation_level=None, timeout=10.0
+                target, check_same_thread=False, isolation_level=None, timeout=10.0, uri=uri
             )
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("BEGIN")  # one snapshot: another process may be creating the schema
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
+            if "unable to open" in str(exc) or "readonly" in str(exc):
+                raise StoreError(f"cannot open the store {self.path}: {exc} (check its permissions)") from None
             raise StoreError(
                 f"{self.path} is not a guardrail store ({exc}); "
                 f"point {STORE_ENV} or --store at another file"
@@ -155,15 +166,25 @@ class Store:
                 f"understands ({SCHEMA_VERSION}); upgrade guardrail"
             )
         if version < SCHEMA_VERSION:
-            self._migrate(conn, version)
-        if self.path != ":memory:":
+            if self.read_only:
+                conn.close()
+                raise StoreError(f"{self.path} is read-only and has schema version {version}; "
+                                 f"open it once writable so guardrail can upgrade it to {SCHEMA_VERSION}")
+            self._migrate(conn)
+        if self.path != ":memory:" and not self.read_only:
             conn.execute("PRAGMA journal_mode = WAL")
         return conn
 
     @staticmethod
-    def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    def _migrate(conn: sqlite3.Connection) -> None:
         try:
+            # Many processes may open a new store at once: the write lock serializes them,
+            # and the version is read again under it, so each step runs exactly once.
             conn.execute("BEGIN IMMEDIATE")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            if version and app_id != APPLICATION_ID:  # pragma: no cover - raced with a stranger
+                raise sqlite3.DatabaseError("the file was changed by another program")
             for step in range(version, SCHEMA_VERSION):
                 for statement in _MIGRATIONS[step].split(";"):
                     if statement.strip():
@@ -172,7 +193,8 @@ class Store:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise StoreError(f"cannot set up the store schema: {exc}") from None
 
     @property
@@ -185,6 +207,9 @@ class Store:
         """Run a change atomically: all of it is committed, or none of it."""
         with self._lock:
             conn = self._conn
+            if self.read_only:
+                raise StoreError(f"the store {self.path} is read-only (opened so, the file is not "
+                                 "writable): checks work, changes need write access")
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:

@@ -37,6 +37,7 @@ from ._decision import action_for, mask_spans
 from ._matching import fold_with_offsets, is_ignorable, needs_boundary
 from ._models import Decision, Direction, Finding, FindingKind, Span, Verdict
 from ._policy import Action
+from ._text import clean
 
 if TYPE_CHECKING:
     from ._guard import Guard
@@ -110,7 +111,7 @@ class StreamFilter:
             raise UnsupportedInputError(f"stream chunks must be str, got {type(chunk).__name__}")
         if self.blocked or self._closed:
             return ""
-        self._buf += chunk
+        self._buf += clean(chunk)  # the Guard's one rule for lone surrogates
         return await self._advance(final=False)
 
     async def close(self) -> str:

@@ -153,3 +153,41 @@ def test_console_script_and_module_entry_point(tmp_path):
         [sys.executable, "-m", "guardrail", "--help"], capture_output=True, text=True, check=True
     )
     assert "check" in out.stdout and "blocklist" in out.stdout and "demo" in out.stdout
+
+
+def test_options_after_positionals_and_global_options_after_the_command(tmp_path, capsys):
+    from guardrail.cli import main
+
+    store = str(tmp_path / "s.sqlite3")
+    assert main(["blocklist", "create", "codes", "--store", store]) == 0
+    assert main(["blocklist", "add", "codes", "--regex", "sk-[a-z]+", "--store", store]) == 0
+    assert main(["blocklist", "add", "codes", "Aurora", "--description", "name", "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["blocklist", "show", "codes", "--json", "--store", store]) == 0
+    items = json.loads(capsys.readouterr().out)["blocklistItems"]
+    assert {(i["text"], i["isRegex"]) for i in items} == {("sk-[a-z]+", True), ("Aurora", False)}
+
+
+def test_bad_utf8_is_checked_as_replacement_characters_or_refused_for_terms(tmp_path):
+    import subprocess
+    import sys
+
+    store = str(tmp_path / "s.sqlite3")
+    cli = [sys.executable, "-m", "guardrail", "--store", store]
+    subprocess.run([*cli, "blocklist", "create", "codes"], check=True, capture_output=True)
+    subprocess.run([*cli, "blocklist", "add", "codes", "grapefruit"], check=True, capture_output=True)
+    done = subprocess.run([*cli, "check", "--policy", str(_policy(tmp_path))], input=b"a grapefruit \xff\xfe",
+                          capture_output=True)
+    assert done.returncode == 1 and b"Traceback" not in done.stderr  # checked, and blocked
+    done = subprocess.run([*cli, "analyze"], input=b"hello \xff", capture_output=True)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr
+    bad = tmp_path / "terms.txt"
+    bad.write_bytes(b"ok term\nbad \xff term\n")
+    done = subprocess.run([*cli, "blocklist", "add", "codes", "--file", str(bad)], capture_output=True, text=True)
+    assert done.returncode == 2 and "not UTF-8" in done.stderr and "Traceback" not in done.stderr
+
+
+def _policy(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text('blocklists = ["codes"]\n[prompt.harm]\n')
+    return path

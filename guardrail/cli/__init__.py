@@ -12,22 +12,54 @@ from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident
 __all__ = ["main"]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="guardrail",
-        description="Content-safety guardrails for LLM apps. Runs offline on the embedded engine.",
-    )
+class _Parser(argparse.ArgumentParser):
+    """Options may follow positionals (``blocklist add NAME --regex TERM``), as users type
+    them: a command's own parser reads its arguments intermixed."""
+
+    _intermixing = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        if self._subparsers is not None or self._intermixing:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return super().parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
+def _global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
     parser.add_argument(
         "--store",
         metavar="PATH",
+        default=default,
         help="local store file (default: $GUARDRAIL_STORE or a per-user data file)",
     )
     parser.add_argument(
         "--backend",
         choices=("local", "azure"),
+        default=default,
         help="local engine (default) or Azure AI Content Safety; also $GUARDRAIL_BACKEND. "
         "Azure reads AZURE_CONTENT_SAFETY_ENDPOINT and AZURE_CONTENT_SAFETY_KEY",
     )
+
+
+def _leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    if parser._subparsers is None:
+        return [parser]
+    out = []
+    for action in parser._subparsers._group_actions:
+        for child in dict.fromkeys(getattr(action, "choices", {}).values()):
+            out.extend(_leaves(child))
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="guardrail",
+        description="Content-safety guardrails for LLM apps. Runs offline on the embedded engine.",
+    )
+    _global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _check.register(sub)
     _analyze.register(sub)
@@ -36,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     _incident.register(sub)
     _category.register(sub)
     _demo.register(sub)
+    for leaf in _leaves(parser):  # global options after the command too: `check --backend azure X`
+        if not any("--store" in a.option_strings for a in leaf._actions):
+            _global_options(leaf, default=argparse.SUPPRESS)
     return parser
 
 

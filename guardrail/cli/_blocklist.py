@@ -9,7 +9,7 @@ from typing import Any
 
 from .._exceptions import EmptyTextError, InvalidInputError
 from ._backend import Session
-from ._io import print_table, read_jsonl, shorten
+from ._io import read_text_file, print_table, read_jsonl, shorten
 
 
 def register(sub: Any) -> None:
@@ -117,10 +117,7 @@ def _read_term_file(path: str) -> list[Any]:
                 raise InvalidInputError(f"{path} line {line}: needs a string field 'text'")
             items.append(row)
         return items
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = read_text_file(path).splitlines()
     return [line.strip() for line in lines if line.strip()]
 
 

@@ -9,21 +9,44 @@ from typing import Any, Sequence, TextIO
 from .._exceptions import EmptyTextError, InvalidInputError
 from .._jsonl import parse_jsonl
 
-__all__ = ["print_table", "read_jsonl", "read_texts", "shorten"]
+__all__ = ["print_table", "read_jsonl", "read_text_file", "read_texts", "shorten"]
 
 
-def read_jsonl(path: str, *, stdin: TextIO | None = None) -> list[dict[str, Any]]:
+def _decode(data: bytes, where: str, strict: bool) -> str:
+    # Resources (terms, samples) must be what the user meant: bad UTF-8 is an error there.
+    # Text to check is checked anyway, bad bytes as U+FFFD: a check is never switched off.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if strict:
+            raise InvalidInputError(f"{where} is not UTF-8 text (bad byte at {exc.start}); save it as UTF-8") from None
+        return data.decode("utf-8", errors="replace")
+
+
+def _stdin_text(strict: bool, stdin: TextIO | None = None) -> str:
+    stream = stdin or sys.stdin
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a StringIO in tests: already text
+        return stream.read()
+    return _decode(buffer.read(), "stdin", strict)
+
+
+def read_text_file(path: str, *, strict: bool = True) -> str:
+    if path == "-":
+        return _stdin_text(strict)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return _decode(data, path, strict)
+
+
+def read_jsonl(path: str, *, stdin: TextIO | None = None, strict: bool = True) -> list[dict[str, Any]]:
     """Parse a whole JSONL file (``-`` for stdin) before anything is done with it."""
     if path == "-":
-        lines = (stdin or sys.stdin).read().splitlines()
+        lines = _stdin_text(strict, stdin).splitlines()
     else:
-        p = Path(path)
-        try:
-            lines = p.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise InvalidInputError(f"{path} is not UTF-8 text") from None
+        lines = read_text_file(path, strict=strict).splitlines()
     rows = [{**row, "_line": number} for number, row in parse_jsonl(lines, path)]
     if not rows:
         raise EmptyTextError(f"{path} has no JSON lines")
@@ -36,7 +59,7 @@ def read_texts(text: str | None, file: str | None, field: str = "text") -> list[
         raise InvalidInputError("give TEXT or --file, not both")
     if file is not None:
         texts = []
-        for row in read_jsonl(file):
+        for row in read_jsonl(file, strict=False):
             value = row.get(field)
             if not isinstance(value, str):
                 raise InvalidInputError(
@@ -47,7 +70,7 @@ def read_texts(text: str | None, file: str | None, field: str = "text") -> list[
     if text is None:
         if sys.stdin is None or sys.stdin.isatty():
             raise InvalidInputError("give TEXT, --file F.jsonl, or pipe text on stdin")
-        text = sys.stdin.read()
+        text = _stdin_text(strict=False)
         if text.endswith("\n"):
             text = text[:-1]
     return [text]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import uuid
+from collections import Counter
 from typing import Iterable, Sequence, Union
 
 from ..._exceptions import (
@@ -150,16 +151,21 @@ class Blocklists:
         out: list[TextBlocklistItem] = []
         with self._store.transaction() as conn:
             self._require(conn, name)
-            existing = {
-                (r["text"], bool(r["is_regex"])): r["id"]
-                for r in conn.execute(
-                    "SELECT id, text, is_regex FROM blocklist_items WHERE blocklist = ?", (name,)
-                )
-            }
+            # Only the rows of the terms being added are read (the UNIQUE index finds them),
+            # so adding one term to a long list does not read the list.
+            existing: dict[tuple[str, bool], str] = {}
+            for item in parsed:
+                row = conn.execute(
+                    "SELECT id FROM blocklist_items WHERE blocklist = ? AND text = ? AND is_regex = ?",
+                    (name, item.text, int(item.is_regex)),
+                ).fetchone()
+                if row is not None:
+                    existing[(item.text, item.is_regex)] = row["id"]
+            count = conn.execute("SELECT count(*) FROM blocklist_items WHERE blocklist = ?", (name,)).fetchone()[0]
             new = sum(1 for item in parsed if (item.text, item.is_regex) not in existing)
-            if len(existing) + new > BLOCKLIST_LIMITS.items_per_list:
+            if count + new > BLOCKLIST_LIMITS.items_per_list:
                 raise LimitExceededError(
-                    f"blocklist {name!r} has {len(existing)} items; adding {new} would pass the "
+                    f"blocklist {name!r} has {count} items; adding {new} would pass the "
                     f"limit of {BLOCKLIST_LIMITS.items_per_list} per list; split it into lists"
                 )
             seq = conn.execute(
@@ -196,37 +202,36 @@ class Blocklists:
         check_blocklist_name(name)
         if isinstance(item_ids, str) or not isinstance(item_ids, Sequence) or not item_ids:
             raise InvalidInputError("item_ids must be a non-empty list of item ids")
-        dupes = sorted({i for i in item_ids if item_ids.count(i) > 1})
+        if not all(isinstance(i, str) for i in item_ids):
+            raise InvalidInputError("item ids are strings")
+        counts = Counter(item_ids)
+        dupes = sorted(i for i, n in counts.items() if n > 1)
         if dupes:
-            raise ConflictError(f"item id(s) given more than once: {', '.join(dupes)}")
+            raise ConflictError(f"item id(s) given more than once: {', '.join(dupes[:20])}")
         with self._store.transaction() as conn:
             self._require(conn, name)
-            marks = ",".join("?" * len(item_ids))
-            found = {
-                r["id"]
-                for r in conn.execute(
-                    f"SELECT id FROM blocklist_items WHERE blocklist = ? AND id IN ({marks})",
-                    (name, *item_ids),
+            # One statement per id: linear, and no limit on bound variables.
+            missing = []
+            for item_id in item_ids:
+                cursor = conn.execute(
+                    "DELETE FROM blocklist_items WHERE blocklist = ? AND id = ?", (name, item_id)
                 )
-            }
-            missing = [i for i in item_ids if i not in found]
-            if missing:
+                if cursor.rowcount == 0:
+                    missing.append(item_id)
+            if missing:  # raising rolls the whole batch back
                 raise NotFoundError(
-                    f"blocklist {name!r} has no item(s) {', '.join(missing)}; "
-                    f"see `guardrail blocklist show {name}`"
+                    f"blocklist {name!r} has no item(s) {', '.join(missing[:20])}"
+                    f"{' ...' if len(missing) > 20 else ''}; see `guardrail blocklist show {name}`"
                 )
-            conn.execute(
-                f"DELETE FROM blocklist_items WHERE blocklist = ? AND id IN ({marks})",
-                (name, *item_ids),
-            )
             self._bump(conn, name)
 
     def list_items(
         self, name: str, *, top: int | None = None, skip: int = 0
     ) -> list[TextBlocklistItem]:
         check_blocklist_name(name)
-        if skip < 0 or (top is not None and top < 0):
-            raise InvalidInputError("top and skip must be zero or more")
+        for label, value in (("top", top), ("skip", skip)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise InvalidInputError(f"{label} must be a whole number, zero or more; got {value!r}")
         with self._store.read() as conn:
             self._require(conn, name)
             rows = conn.execute(

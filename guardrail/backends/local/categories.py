@@ -294,7 +294,7 @@ class Categories:
 
     def analyze(self, text: str, categories: Sequence[CategoryRef | dict[str, Any] | str]) -> list[Finding]:
         """For each category: detected and a score (probability) on ``text``."""
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str) or not text:  # whitespace is text: it just scores low
             raise EmptyTextError("the text to analyze is empty")
         refs = [_ref(c) for c in categories]
         if not refs:

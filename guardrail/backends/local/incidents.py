@@ -263,7 +263,7 @@ class Incidents:
         group = self._group(tuple(dict.fromkeys(names)))
         thresholds = thresholds or {}
         if self.kind == "text":
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str) or not value:  # whitespace is text: it just hits nothing
                 raise EmptyTextError("the text to check is empty")
             windows = self._embedder.windows(value)
             queries = self._embedder.embed([w for _, w in windows])

@@ -1,0 +1,196 @@
+"""No input, regex, name or store state may switch a check off, hang, or raise untyped."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guardrail import (
+    ConflictError,
+    Guard,
+    GuardrailError,
+    InvalidInputError,
+    LocalEngine,
+    NotFoundError,
+    PolicyError,
+    Store,
+    StoreError,
+)
+
+
+@pytest.fixture(scope="module")
+def full_engine(tmp_path_factory):
+    engine = LocalEngine(tmp_path_factory.mktemp("hard") / "s.sqlite3")
+    engine.blocklists.create_or_update("secrets")
+    engine.blocklists.add_or_update_items("secrets", ["grapefruit", {"text": "sk-live-[a-z0-9]{8}", "isRegex": True}])
+    engine.text_incidents.create_or_update("scam")
+    engine.text_incidents.add_samples("scam", ["Send 1 BTC and get 2 BTC back"])
+    engine.text_incidents.deploy("scam")
+    engine.categories.create_version("spam", definition="ads", samples=[
+        {"text": f"Win a free prize {i}!", "isPositive": True} for i in range(3)] + [
+        {"text": "see you at lunch", "isPositive": False}])
+    engine.categories.build("spam", wait=True)
+    yield engine
+    engine.close()
+
+
+def everything(engine, **extra):
+    return Guard({"blocklists": ["secrets"], "incidents": ["scam"], "custom_categories": ["spam"], **extra},
+                 backend=engine)
+
+
+# -- 1. lone surrogates ------------------------------------------------------------------
+
+def test_lone_surrogates_are_analysed_not_crashed(full_engine):
+    guard = everything(full_engine, fail_mode="open")
+    text = "I will kill you \ud800 and the grapefruit\udfff"
+    verdict = guard.check_prompt_sync(text)
+    assert not verdict.errors
+    assert verdict.blocked and any(f.name == "secrets" for f in verdict.triggered)
+    assert verdict.triggered[0].span is not None
+    assert full_engine.harm.analyze("\ud800 hello")  # every analysis takes it
+    full_engine.text_incidents.detect("\udc00 send btc", ["scam"])
+    full_engine.categories.analyze("\ud800 prize", ["spam"])
+    [item] = full_engine.blocklists.add_or_update_items("secrets", ["odd\ud800term"])
+    assert item.text == "odd\ufffdterm"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(codec=None, categories=None), min_size=0, max_size=60),
+       st.sampled_from(["prompt", "completion"]))
+def test_any_unicode_gets_a_verdict_or_a_typed_error(full_engine, text, direction):
+    guard = everything(full_engine, fail_mode="open")
+    for candidate in (text, text + " grapefruit " + text):
+        try:
+            verdict = guard.check_sync(candidate, direction)
+        except GuardrailError:
+            continue  # empty text and the like: typed, with a message
+        assert not verdict.errors, verdict.errors
+        if "grapefruit" in candidate:  # fail open never lets a blocklisted term pass
+            assert verdict.blocked
+
+
+# -- 2. regex -----------------------------------------------------------------------------
+
+def test_catastrophic_regexes_run_in_linear_time(engine):
+    engine.blocklists.create_or_update("rx")
+    engine.blocklists.add_or_update_items("rx", [{"text": "(a+)+$", "isRegex": True}])
+    guard = Guard({"harm": {}, "blocklists": ["rx"], "timeout": 1.0}, backend=engine)
+    started = time.perf_counter()
+    verdict = guard.check_prompt_sync("a" * 30 + "!")  # hung the process on Python's re
+    assert time.perf_counter() - started < 1.0 and verdict.allowed and not verdict.errors
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"foo(?=bar)", r"(?<!x)y"])
+def test_regexes_the_linear_engine_cannot_run_are_refused_when_added(engine, pattern):
+    engine.blocklists.create_or_update("rx")
+    with pytest.raises(InvalidInputError, match="RE2"):
+        engine.blocklists.add_or_update_items("rx", [{"text": pattern, "isRegex": True}])
+
+
+def test_is_regex_must_be_a_boolean(engine):
+    engine.blocklists.create_or_update("rx")
+    with pytest.raises(InvalidInputError, match="item 0"):
+        engine.blocklists.add_or_update_items("rx", [{"text": "x+", "isRegex": "yes"}])
+
+
+# -- 7/8. names -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["abc\n", "a/b", "..", "x\x00y", "new\nline", "", "-lead"])
+def test_names_are_checked_in_full(engine, name):
+    with pytest.raises(InvalidInputError):
+        engine.text_incidents.create_or_update(name)
+    if name != "-lead":  # blocklist names may start with -
+        with pytest.raises(InvalidInputError):
+            engine.blocklists.create_or_update(name)
+
+
+# -- 10/11. store -----------------------------------------------------------------------
+
+def _open_store(path: str, queue) -> None:
+    try:
+        Store(path).close()
+        queue.put("ok")
+    except Exception as exc:  # pragma: no cover - what the test looks for
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_many_processes_can_create_one_new_store_at_once(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(2):
+        path = str(tmp_path / f"new{round_}.sqlite3")
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=_open_store, args=(path, queue)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        results = [queue.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+        assert results == ["ok"] * 8, results
+
+
+def test_read_only_store_opens_for_checks(tmp_path, monkeypatch):
+    path = tmp_path / "ro.sqlite3"
+    engine = LocalEngine(path)
+    engine.blocklists.create_or_update("codes")
+    engine.blocklists.add_or_update_items("codes", ["grapefruit"])
+    engine.close()
+    # Root ignores file modes, so read-only is simulated the way the store detects it.
+    monkeypatch.setattr(os, "access", lambda p, mode: mode != os.W_OK)
+    ro = LocalEngine(path)
+    assert ro.store.read_only
+    guard = Guard({"harm": {}, "blocklists": ["codes"]}, backend=ro)
+    assert guard.check_prompt_sync("a grapefruit").blocked
+    with pytest.raises(StoreError, match="read-only"):
+        ro.blocklists.add_or_update_items("codes", ["kiwi"])
+    ro.close()
+
+
+def test_removing_many_ids_is_one_linear_transaction(engine):
+    engine.blocklists.create_or_update("big")
+    items = engine.blocklists.add_or_update_items("big", [f"term{i}" for i in range(2000)])
+    ids = [i.blocklist_item_id for i in items]
+    missing = [f"missing-{i}" for i in range(33_000)]  # over SQLite's bound-variable limit
+    with pytest.raises(NotFoundError):
+        engine.blocklists.remove_items("big", ids[:10] + missing)
+    assert len(engine.blocklists.list_items("big")) == 2000  # nothing removed
+    engine.blocklists.remove_items("big", ids)
+    assert engine.blocklists.list_items("big") == []
+    with pytest.raises(ConflictError):
+        engine.blocklists.remove_items("big", ["a", "a"])
+
+
+# -- smaller ------------------------------------------------------------------------------
+
+def test_wrong_types_get_typed_errors(engine, tmp_path):
+    engine.blocklists.create_or_update("codes")
+    with pytest.raises(InvalidInputError, match="top"):
+        engine.blocklists.list_items("codes", top="a")
+    with pytest.raises(InvalidInputError, match="max_text_length"):
+        Guard({"harm": {}}, backend=engine, max_text_length="x")
+    with pytest.raises(InvalidInputError, match="version"):
+        engine.categories.analyze("hi", ["a:x"])
+    bad = tmp_path / "policy.toml"
+    bad.write_bytes(b'refusal = "\xff\xfe"\n')
+    with pytest.raises(PolicyError, match="UTF-8"):
+        Guard(str(bad), backend=engine)
+
+
+def test_stream_chunks_with_surrogates(engine):
+    engine.blocklists.create_or_update("codes")
+    engine.blocklists.add_or_update_items("codes", ["grapefruit"])
+    guard = Guard({"harm": {}, "completion": {"blocklists": [{"name": "codes", "action": "redact"}]}},
+                  backend=engine)
+
+    async def run():
+        f = guard.stream_filter()
+        out = [await f.push(c) for c in ["a \ud800 grape", "fruit \udfff end"]]
+        return "".join(out) + await f.close()
+
+    assert asyncio.run(run()) == "a \ufffd ********** \ufffd end"

@@ -135,6 +135,8 @@ class Guard:
     * **on_verdict** - *(optional)* called with every verdict (sync or async callable).
     * **log_text** - *(optional)* include the checked text in log records (off by default).
     * **max_text_length** - *(optional)* longest text accepted, in characters.
+    * **image_hosts** - *(optional)* hosts or networks (``"10.0.0.0/8"``) image links may
+      be fetched from although they are internal; by default internal addresses are refused.
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Guard:
         on_verdict: OnVerdict | None = None,
         log_text: bool = False,
         max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+        image_hosts: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.policy = Policy.coerce(policy)
         if backend is None:
@@ -157,6 +160,7 @@ class Guard:
         self.backend = backend
         self.on_verdict = on_verdict
         self.log_text = log_text
+        self.image_hosts = tuple(image_hosts)
         if isinstance(max_text_length, bool) or not isinstance(max_text_length, int) or max_text_length < 1:
             raise InvalidInputError(f"max_text_length must be a whole number of characters, got {max_text_length!r}")
         self.max_text_length = max_text_length
@@ -224,8 +228,12 @@ class Guard:
 
     async def check_image(self, image: Any, direction: Direction | str = Direction.PROMPT) -> Verdict:
         """Check an image (bytes, base64, a file path or an http(s) URL) against the
-        policy's ``image_incidents``. ``verdict.text`` is empty unless it is the refusal."""
-        from .backends.local.images import load_image
+        policy's ``image_incidents``. ``verdict.text`` is empty unless it is the refusal.
+
+        A URL is fetched inside the check, under the policy's timeout, refusing internal
+        addresses unless the Guard's ``image_hosts`` allows them; a fetch that fails is a
+        failed check (the fail mode), not an exception."""
+        from .backends.local.images import aload_image, is_url, load_image
 
         direction = Direction(direction)
         plan = self._plans[direction]
@@ -233,15 +241,20 @@ class Guard:
             raise UnsupportedInputError(
                 f"an image must be bytes, base64, a file path or an http(s) URL, got {type(image).__name__}"
             )
-        is_url = isinstance(image, str) and image.startswith(("https://", "http://"))
         if not plan.image_incidents:
             result = AnalysisResult()
         else:
-            value = image if is_url and self.backend.name == "azure" else load_image(image)
-            result = await run_jobs(
-                [("image_incident", lambda: self.backend.detect_image_incidents(value, plan.image_incidents))],
-                plan.policy.timeout,
-            )
+            url = is_url(image)
+            value = None if url else load_image(image)  # the caller's own bytes: typed errors now
+
+            async def job() -> list[Finding]:
+                loaded: Any = value
+                if url:
+                    loaded = image if self.backend.name == "azure" else await aload_image(
+                        image, fetch_timeout=plan.policy.timeout, allowed_hosts=self.image_hosts)
+                return await self.backend.detect_image_incidents(loaded, plan.image_incidents)
+
+            result = await run_jobs([("image_incident", job)], plan.policy.timeout)
         assert plan.image_policy is not None
         verdict = decide(plan.image_policy, direction, "", _keep_hits(result.findings), errors=result.errors,
                          skipped=plan.skipped, backend=self.backend.name, timings_ms=result.timings_ms)

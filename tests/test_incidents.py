@@ -154,10 +154,11 @@ def test_image_bad_input(engine, tmp_path):
 def test_image_url_is_fetched(engine, respx_mock):
     import httpx
 
-    respx_mock.get("https://img.example/cat.png").mock(return_value=httpx.Response(200, content=encode(picture(3))))
+    # A public address literal: no DNS needed, and not an internal address.
+    respx_mock.get("https://93.184.216.34/cat.png").mock(return_value=httpx.Response(200, content=encode(picture(3))))
     ii = engine.image_incidents
     ii.create_or_update("cats")
-    ii.add_samples("cats", ["https://img.example/cat.png"])
+    ii.add_samples("cats", ["https://93.184.216.34/cat.png"])
     ii.deploy("cats")
     assert ii.detect(encode(picture(3), "JPEG"), ["cats"])[0].detected
 
@@ -209,3 +210,59 @@ def test_readme_incident_example_gives_what_its_comment_shows():
     assert hit.item_text.startswith("Crypto giveaway:")
     readme = (__import__("pathlib").Path(__file__).parent.parent / "README.md").read_text()
     assert "score=0.86, detected=True" in readme
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/admin.png", "http://10.1.2.3/x.png", "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/x.png", "http://192.168.0.10/x.png",
+])
+async def test_image_links_to_internal_addresses_are_not_fetched(engine, respx_mock, url):
+    import httpx
+
+    route = respx_mock.get(url=url).mock(return_value=httpx.Response(200, content=encode(picture(3))))
+    engine.image_incidents.create_or_update("cats")
+    engine.image_incidents.add_samples("cats", [encode(picture(3))])
+    engine.image_incidents.deploy("cats")
+    guard = Guard({"harm": {}, "image_incidents": ["cats"]}, backend=engine)
+    verdict = await guard.check_image(url)
+    assert verdict.blocked and verdict.errors and not route.called  # fail closed, nothing fetched
+    with pytest.raises(InvalidInputError):
+        engine.image_incidents.add_samples("cats", [url])
+    with pytest.raises(InvalidInputError):  # not http(s): never fetched, a typed error
+        await guard.check_image("file:///etc/passwd")
+
+
+async def test_redirects_are_checked_at_every_hop_and_bounded(engine, respx_mock):
+    import httpx
+
+    respx_mock.get("https://93.184.216.34/a.png").mock(
+        return_value=httpx.Response(302, headers={"location": "http://127.0.0.1/secret.png"}))
+    inner = respx_mock.get("http://127.0.0.1/secret.png").mock(return_value=httpx.Response(200, content=b"x"))
+    for i in range(5):
+        respx_mock.get(f"https://93.184.216.34/loop{i}.png").mock(
+            return_value=httpx.Response(302, headers={"location": f"/loop{i + 1}.png"}))
+    engine.image_incidents.create_or_update("cats")
+    engine.image_incidents.add_samples("cats", [encode(picture(3))])
+    engine.image_incidents.deploy("cats")
+    guard = Guard({"harm": {}, "image_incidents": ["cats"]}, backend=engine)
+    verdict = await guard.check_image("https://93.184.216.34/a.png")
+    assert verdict.blocked and "internal address" in verdict.reason and not inner.called
+    verdict = await guard.check_image("https://93.184.216.34/loop0.png")
+    assert verdict.blocked and "redirects" in verdict.reason
+    allowed = Guard({"harm": {}, "image_incidents": ["cats"]}, backend=engine, image_hosts=["127.0.0.0/8"])
+    respx_mock.get("http://127.0.0.1/cat.png").mock(return_value=httpx.Response(200, content=encode(picture(3))))
+    assert (await allowed.check_image("http://127.0.0.1/cat.png")).blocked  # fetched and matched
+
+
+def test_decompression_bombs_are_refused_before_decoding(engine):
+    import io
+
+    from PIL import Image
+
+    from guardrail import LimitExceededError
+
+    buf = io.BytesIO()
+    Image.new("1", (13000, 13000)).save(buf, "PNG")  # ~20 KB on disk, 169 MP decoded
+    engine.image_incidents.create_or_update("cats")
+    with pytest.raises(LimitExceededError, match="pixels"):
+        engine.image_incidents.add_samples("cats", [buf.getvalue()])

@@ -10,25 +10,34 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..._exceptions import EmptyTextError, InvalidInputError, LimitExceededError
+from ..._fetch import afetch, fetch
 from ..._resources import INCIDENT_LIMITS
 
-__all__ = ["FORMATS", "hamming", "image_hash", "load_image", "sample_hashes"]
+__all__ = ["FORMATS", "MAX_SIDE", "aload_image", "hamming", "image_hash", "is_url", "load_image", "sample_hashes"]
 
 FORMATS = {"BMP", "GIF", "JPEG", "PNG", "TIFF", "WEBP"}
 PDQ_BITS = 256
 
 
-def load_image(value: Any, *, fetch_timeout: float = 10.0) -> bytes:
-    """The image's bytes, checked for size and format.
+MAX_SIDE = 7200  # the service's largest image side, in pixels
+
+
+def is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().startswith(("https://", "http://"))
+
+
+def load_image(value: Any, *, fetch_timeout: float = 10.0, allowed_hosts: Sequence[str] = ()) -> bytes:
+    """The image's bytes, checked for size, pixel count and format.
 
     ``value`` is bytes, a base64 string (or ``data:`` URL), a file path, or an http(s) URL
-    (fetched with httpx, at most 4 MB read).
+    (fetched safely: see :mod:`guardrail._fetch`; at most 4 MB read).
     """
     limit = INCIDENT_LIMITS.image_bytes
     if isinstance(value, (bytes, bytearray)):
@@ -40,7 +49,7 @@ def load_image(value: Any, *, fetch_timeout: float = 10.0) -> bytes:
         if not text:
             raise EmptyTextError("the image is empty")
         if text.startswith(("http://", "https://")):
-            data = _fetch(text, limit, fetch_timeout)
+            data = fetch(text, limit=limit, timeout=fetch_timeout, allowed_hosts=allowed_hosts)
         elif text.startswith("data:"):
             data = _b64(text.split(",", 1)[-1])
         elif len(text) < 4096 and Path(text).expanduser().is_file():
@@ -51,6 +60,20 @@ def load_image(value: Any, *, fetch_timeout: float = 10.0) -> bytes:
         raise InvalidInputError(
             f"an image must be bytes, base64, a file path or an http(s) URL, got {type(value).__name__}"
         )
+    return check_image_bytes(data)
+
+
+async def aload_image(value: Any, *, fetch_timeout: float = 10.0, allowed_hosts: Sequence[str] = ()) -> bytes:
+    """:func:`load_image` with URLs fetched without blocking the event loop."""
+    if is_url(value):
+        data = await afetch(value.strip(), limit=INCIDENT_LIMITS.image_bytes, timeout=fetch_timeout,
+                            allowed_hosts=allowed_hosts)
+        return check_image_bytes(data)
+    return load_image(value)
+
+
+def check_image_bytes(data: bytes) -> bytes:
+    limit = INCIDENT_LIMITS.image_bytes
     if not data:
         raise EmptyTextError("the image is empty")
     if len(data) > limit:
@@ -78,34 +101,25 @@ def _b64(text: str) -> bytes:
         ) from None
 
 
-def _fetch(url: str, limit: int, timeout: float) -> bytes:
-    import httpx
-
-    try:
-        with httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as r:
-            if r.status_code >= 400:
-                raise InvalidInputError(f"fetching {url} answered HTTP {r.status_code}")
-            chunks, size = [], 0
-            for chunk in r.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise LimitExceededError(f"the image at {url} is over the 4 MB limit")
-                chunks.append(chunk)
-            return b"".join(chunks)
-    except httpx.HTTPError as exc:
-        raise InvalidInputError(f"cannot fetch {url}: {type(exc).__name__}") from None
-
-
 def _check_format(data: bytes) -> str:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = (img.format or "").upper()
-    except (UnidentifiedImageError, OSError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:  # reads the header only
+                fmt = (img.format or "").upper()
+                width, height = img.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise LimitExceededError(f"the image has too many pixels; the limit is {MAX_SIDE}x{MAX_SIDE}") from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise InvalidInputError(
             f"unrecognised image data; supported formats: {', '.join(sorted(FORMATS))}"
         ) from None
+    if width > MAX_SIDE or height > MAX_SIDE:  # before any pixel is decoded
+        raise LimitExceededError(
+            f"the image is {width}x{height} pixels; the limit is {MAX_SIDE}x{MAX_SIDE}"
+        )
     if fmt == "MPO":  # multi-picture JPEG from cameras
         fmt = "JPEG"
     if fmt not in FORMATS:

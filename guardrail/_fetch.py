@@ -1,0 +1,125 @@
+"""Fetching a URL the user gave (image samples, image links in chat messages) safely.
+
+Links often come from end users (a LangChain ``image_url`` part), so a fetch must not be a
+way into the server's own network: by default hosts that resolve to loopback, link-local,
+private, multicast or reserved addresses are refused, at every redirect hop. At most
+``MAX_REDIRECTS`` redirects are followed and at most ``limit`` bytes read. Sync and async
+twins share the checks. (A host whose DNS answer changes between the check and the
+connection is not caught; allow-list hosts with ``allowed_hosts`` rather than relying on it.)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Iterable
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from ._exceptions import InvalidInputError, LimitExceededError
+
+__all__ = ["MAX_REDIRECTS", "check_url", "fetch", "afetch"]
+
+MAX_REDIRECTS = 3
+
+
+def _allowed(host: str, addresses: Iterable[str], allowed_hosts: Iterable[str]) -> bool:
+    allowed = list(allowed_hosts)
+    if host in allowed:
+        return True
+    for entry in allowed:
+        try:
+            net = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            continue
+        if all(ipaddress.ip_address(a) in net for a in addresses):
+            return True
+    return False
+
+
+def check_url(url: str, allowed_hosts: Iterable[str] = ()) -> None:
+    """Refuse non-http(s) URLs and hosts on internal addresses (unless allow-listed)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInputError(f"only http(s) URLs can be fetched, got {url[:80]!r}")
+    host = parts.hostname
+    if host in tuple(allowed_hosts):
+        return
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InvalidInputError(f"cannot resolve {host!r}: {exc}") from None
+    addresses = sorted({info[4][0] for info in infos})
+    if _allowed(host, addresses, allowed_hosts):
+        return
+    for a in addresses:
+        ip = ipaddress.ip_address(a.split("%")[0])
+        if ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved \
+                or ip.is_unspecified:
+            raise InvalidInputError(
+                f"refusing to fetch {host!r}: it resolves to the internal address {a} "
+                "(allow it with allowed_hosts= if you mean it)"
+            )
+
+
+def _next(url: str, response: httpx.Response, hops: int) -> str:
+    if hops >= MAX_REDIRECTS:
+        raise InvalidInputError(f"fetching {url[:80]!r}: more than {MAX_REDIRECTS} redirects")
+    location = response.headers.get("location")
+    if not location:
+        raise InvalidInputError(f"fetching {url[:80]!r}: a redirect without a Location")
+    return urljoin(url, location)
+
+
+def _collect(chunks: Iterable[bytes], url: str, limit: int) -> bytes:
+    out, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise LimitExceededError(f"{url[:80]!r} is over the {limit:,}-byte limit")
+        out.append(chunk)
+    return b"".join(out)
+
+
+def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] = ()) -> bytes:
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        for hops in range(MAX_REDIRECTS + 1):
+            check_url(url, allowed_hosts)
+            try:
+                with client.stream("GET", url) as r:
+                    if r.is_redirect:
+                        url = _next(url, r, hops)
+                        continue
+                    if r.status_code >= 400:
+                        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
+                    return _collect(r.iter_bytes(), url, limit)
+            except httpx.HTTPError as exc:
+                raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def afetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] = ()) -> bytes:
+    import asyncio
+
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        for hops in range(MAX_REDIRECTS + 1):
+            await asyncio.to_thread(check_url, url, tuple(allowed_hosts))  # DNS off the loop
+            try:
+                async with client.stream("GET", url) as r:
+                    if r.is_redirect:
+                        url = _next(url, r, hops)
+                        continue
+                    if r.status_code >= 400:
+                        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
+                    chunks, size = [], 0
+                    async for chunk in r.aiter_bytes():
+                        size += len(chunk)
+                        if size > limit:
+                            raise LimitExceededError(f"{url[:80]!r} is over the {limit:,}-byte limit")
+                        chunks.append(chunk)
+                    return b"".join(chunks)
+            except httpx.HTTPError as exc:
+                raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -26,6 +26,7 @@ from ._store import Store
 from ._streaming import StreamFilter
 from ._telemetry import span
 from ._text import clean
+from .backends.local._runner import check_timings
 from .backends._base import (
     Analysis,
     AnalysisRequest,
@@ -202,12 +203,17 @@ class Guard:
         plan = self._plans[direction]
         request = plan.part(part)
         started = time.perf_counter()
+        queue: dict[str, float] = {}
         with span("guardrail.check", {"guardrail.direction": direction.value}) as otel:
-            if request.empty:
-                result = AnalysisResult()
-            else:
-                result = await self.backend.analyze(text, request, timeout=plan.policy.timeout)
-            timings = result.timings_ms
+            token = check_timings.set(queue)  # the local model queue reports its wait here
+            try:
+                if request.empty:
+                    result = AnalysisResult()
+                else:
+                    result = await self.backend.analyze(text, request, timeout=plan.policy.timeout)
+            finally:
+                check_timings.reset(token)
+            timings = {**result.timings_ms, **queue}
             timings["total"] = (time.perf_counter() - started) * 1000.0
             verdict = decide(
                 plan.policy,

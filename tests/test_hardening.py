@@ -194,3 +194,32 @@ def test_stream_chunks_with_surrogates(engine):
         return "".join(out) + await f.close()
 
     assert asyncio.run(run()) == "a \ufffd ********** \ufffd end"
+
+
+# -- 4. timeouts and the model queue ----------------------------------------------------
+
+async def test_long_texts_do_not_starve_a_short_prompt(engine):
+    guard = Guard({"fail_mode": "open", "timeout": 3.0}, backend=engine)
+    await guard.check_prompt("warm up the model")
+    long = ("The committee met on Tuesday to discuss the budget and the opening hours. " * 700)[:50_000]
+    jobs = [asyncio.create_task(guard.check_prompt(long)) for _ in range(6)]
+    await asyncio.sleep(0.2)
+    verdict = await guard.check_prompt("I am going to stab you tonight, I know where you live.")
+    # Before: queued behind the long texts, it timed out and fail-open let it through.
+    assert verdict.blocked and not verdict.errors
+    assert "queue" in verdict.timings_ms  # the wait is visible
+    for job in jobs:
+        job.cancel()
+    await asyncio.gather(*jobs, return_exceptions=True)
+
+
+async def test_work_of_a_caller_that_gave_up_stops(engine):
+    guard = Guard({"fail_mode": "open", "timeout": 0.3}, backend=engine)
+    await guard.check_prompt("warm up the model")
+    long = ("Plain words about gardening and the weather in spring. " * 2000)[:100_000]
+    verdict = await guard.check_prompt(long)
+    assert verdict.errors and "timed out" in verdict.errors[0]
+    started = time.perf_counter()
+    quick = Guard({"timeout": 5.0}, backend=engine)
+    assert (await quick.check_prompt("hello there")).allowed
+    assert time.perf_counter() - started < 2.0  # the abandoned long job did not run on

@@ -13,6 +13,7 @@ from .blocklists import Blocklists
 from .categories import Categories
 from .embedder import Embedder, default_embedder
 from .harm import HarmAnalyzer, default_harm_analyzer
+from ._runner import ModelRunner
 from .incidents import Incidents
 
 __all__ = ["LocalEngine"]
@@ -47,6 +48,7 @@ class LocalEngine(Backend):
         self.text_incidents = Incidents(self.store, "text", self.embedder)
         self.image_incidents = Incidents(self.store, "image", self.embedder)
         self.categories = Categories(self.store, self.embedder)
+        self.runner = ModelRunner()
 
     def __repr__(self) -> str:
         return f"<LocalEngine store={self.store.path!r}>"
@@ -60,7 +62,7 @@ class LocalEngine(Backend):
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType
     ) -> list[Finding]:
-        scores = await asyncio.to_thread(self.harm.analyze, text, categories, output_type)
+        scores = await self.runner.run(self.harm.analyze, text, categories, output_type, cost=len(text))
         return [
             Finding(
                 kind=FindingKind.HARM, name=s.category.value, severity=s.severity, score=s.score, span=s.span
@@ -70,19 +72,21 @@ class LocalEngine(Backend):
 
     async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
         thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}
-        return await asyncio.to_thread(
-            self.image_incidents.detect, image, [i.name for i in incidents], thresholds=thresholds
+        return await self.runner.run(
+            _unstoppable(self.image_incidents.detect), image, [i.name for i in incidents], thresholds=thresholds,
+            cost=1000,
         )
 
     async def detect_incidents(self, text: str, incidents: Sequence[IncidentRef]) -> list[Finding]:
         thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}
         # The model runs in a thread: the event loop stays free while it computes.
-        return await asyncio.to_thread(
-            self.text_incidents.detect, text, [i.name for i in incidents], thresholds=thresholds
+        return await self.runner.run(
+            _unstoppable(self.text_incidents.detect), text, [i.name for i in incidents], thresholds=thresholds,
+            cost=len(text),
         )
 
     async def analyze_custom_categories(self, text: str, categories: Sequence[CategoryRef]) -> list[Finding]:
-        return await asyncio.to_thread(self.categories.analyze, text, list(categories))
+        return await self.runner.run(_unstoppable(self.categories.analyze), text, list(categories), cost=len(text))
 
     async def match_blocklists(self, text: str, names: Sequence[str]) -> list[Finding]:
         # Matching takes microseconds; a thread hop would cost more than it saves.
@@ -124,7 +128,17 @@ class LocalEngine(Backend):
 
     def close(self) -> None:
         self.categories.join()  # a build started just before exit finishes, not half-written
+        self.runner.shutdown()
         self.store.close()
 
     async def aclose(self) -> None:
         self.close()
+
+
+def _unstoppable(fn: Any) -> Any:
+    """A job that finishes quickly once started (one embedding pass): ignores ``stop``."""
+
+    def call(*args: Any, stop: Any = None, checkpoint: Any = None, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return call

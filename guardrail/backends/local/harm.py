@@ -22,6 +22,7 @@ from ..._exceptions import InvalidInputError
 from ..._models import HarmCategory, OutputType, Span, to_four_levels
 from ..._text import clean
 from ._onnx import check_model_dir, load_model
+from ._runner import Cancelled
 
 __all__ = [
     "DEFAULT_HARM_MODEL",
@@ -60,11 +61,12 @@ class HarmAnalyzer:
 
     * **model_dir** - *(optional)* a folder with model.onnx, tokenizer.json, config.json.
     * **threads** - *(optional)* ONNX Runtime intra-op threads (default: up to 4 cores).
-    * **batch_size** - *(optional)* windows per ONNX run.
+    * **batch_size** - *(optional)* windows per ONNX run (small, so a long text can be
+      stopped or let a short one pass between runs).
     """
 
     def __init__(
-        self, model_dir: str | Path | None = None, *, threads: int | None = None, batch_size: int = 32
+        self, model_dir: str | Path | None = None, *, threads: int | None = None, batch_size: int = 8
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         if self.model_dir is not None:
@@ -135,7 +137,9 @@ class HarmAnalyzer:
         scores: np.ndarray = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return scores
 
-    def raw_scores(self, texts: Sequence[str]) -> list[tuple[np.ndarray, list[Span]]]:
+    def raw_scores(
+        self, texts: Sequence[str], *, stop: Any = None, checkpoint: Any = None
+    ) -> list[tuple[np.ndarray, list[Span]]]:
         """Per text: the worst window's score per category and that window's span."""
         self.load()
         spans_of: list[list[Span]] = []
@@ -150,6 +154,10 @@ class HarmAnalyzer:
         order = sorted(range(len(flat)), key=lambda i: len(flat[i][1]))
         scores = np.zeros((len(flat), len(self.config["categories"])), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
+            if stop is not None and stop.is_set():  # the caller timed out: stop burning the cores
+                raise Cancelled()
+            if checkpoint is not None and start:
+                checkpoint()  # let a short check that arrived meanwhile go first
             idx = order[start : start + self.batch_size]
             scores[idx] = self._run([flat[i][1] for i in idx])
         out = []
@@ -174,6 +182,9 @@ class HarmAnalyzer:
         texts: Sequence[str],
         categories: Sequence[HarmCategory] | None = None,
         output_type: OutputType = OutputType.EIGHT_SEVERITY_LEVELS,
+        *,
+        stop: Any = None,
+        checkpoint: Any = None,
     ) -> list[list[HarmScore]]:
         """Like text:analyze for each text: one :class:`HarmScore` per requested category."""
         self.load()
@@ -181,7 +192,7 @@ class HarmAnalyzer:
         wanted = list(categories) if categories else order
         knots = self.config["calibration"]
         results = []
-        for best, spans in self.raw_scores(texts):
+        for best, spans in self.raw_scores(texts, stop=stop, checkpoint=checkpoint):
             row = []
             for cat in wanted:
                 k = order.index(cat)
@@ -197,8 +208,11 @@ class HarmAnalyzer:
         text: str,
         categories: Sequence[HarmCategory] | None = None,
         output_type: OutputType = OutputType.EIGHT_SEVERITY_LEVELS,
+        *,
+        stop: Any = None,
+        checkpoint: Any = None,
     ) -> list[HarmScore]:
-        return self.analyze_many([text], categories, output_type)[0]
+        return self.analyze_many([text], categories, output_type, stop=stop, checkpoint=checkpoint)[0]
 
 
 _default: HarmAnalyzer | None = None

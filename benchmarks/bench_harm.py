@@ -2,11 +2,16 @@
 
 Peers: alt-profanity-check (linear SVM over bag of words; its probability is used as the
 score of every category) and better-profanity (word list; 1 when it finds a word, else 0).
-Quality data: the dev split of ../shared/data (English rows; sha1(text) % 10 < 2, never
-trained on) plus benchmarks/data/authored_dev.jsonl (ours, never read by the training
-script). Needs ``pip install -e ".[bench]"``.
+Quality data, English rows of ../shared/data: the whole sources the shipped model never
+saw (``holdout_sources`` in its TRAINING.json: the figure to choose models by), the hash
+split of the sources it trained on (sha1(text) % 10 < 2, rows never trained on, but from
+the same sources: optimistic), and benchmarks/data/authored_dev.jsonl (ours, never read by
+the training script). ``--baseline DIR`` puts an earlier model beside it in the same run,
+e.g. v4 from git: ``mkdir -p /tmp/v4 && for f in model.onnx tokenizer.json config.json; do
+git show ea73f07:guardrail/_weights/harm_minilm/$f > /tmp/v4/$f; done``.
+Needs ``pip install -e ".[bench]"``.
 
-    python benchmarks/bench_harm.py [--plot DIR] [--max-rows N]
+    python benchmarks/bench_harm.py [--plot DIR] [--max-rows N] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -31,18 +36,28 @@ DATA = ROOT.parent / "shared" / "data"
 AUTHORED_DEV = ROOT / "benchmarks" / "data" / "authored_dev.jsonl"
 
 
-def load_rows(max_rows: int) -> tuple[list, list]:
-    shared = []
+def load_rows(max_rows: int) -> tuple[list, list, list]:
+    held_out = set(default_harm_analyzer().holdout_sources)
+    shared, holdout = [], []
     for path in sorted(DATA.glob("*.jsonl")):
         for n, line in enumerate(path.open(encoding="utf-8"), 1):
             row = json.loads(line)
-            if row.get("lang") == "en" and row["text"].strip() and dev_split(row["text"]):
-                if any(row["labels"].get(c) is not None for c in CATEGORIES):
-                    shared.append({**row, "_line": n})
+            if row.get("lang") != "en" or not row["text"].strip():
+                continue
+            if not any(row["labels"].get(c) is not None for c in CATEGORIES):
+                continue
+            if row["source"].split("/")[0] in held_out:
+                holdout.append({**row, "_line": n})
+            elif dev_split(row["text"]):
+                shared.append({**row, "_line": n})
+    rng = np.random.default_rng(0)
     if max_rows and len(shared) > max_rows:
-        shared = [shared[i] for i in np.random.default_rng(0).choice(len(shared), max_rows, replace=False)]
+        shared = [shared[i] for i in rng.choice(len(shared), max_rows, replace=False)]
+    if max_rows and len(holdout) > max_rows:
+        holdout = [holdout[i] for i in rng.choice(len(holdout), max_rows, replace=False)]
     own = [{**json.loads(line), "_line": n} for n, line in enumerate(AUTHORED_DEV.open(encoding="utf-8"), 1)]
-    return labelled_rows(shared, "dev split"), labelled_rows(own, AUTHORED_DEV.name)
+    return (labelled_rows(holdout, "held-out sources") if holdout else [], labelled_rows(shared, "dev split"),
+            labelled_rows(own, AUTHORED_DEV.name))
 
 
 def peers() -> dict[str, object]:
@@ -69,10 +84,12 @@ def peer_report(rows: list, score: np.ndarray) -> EvalReport:
     return evaluate(rows, np.floor(scores * 7.99).astype(int), scores)
 
 
-def quality(rows: list, label: str, peer_fns: dict, plot: str | None) -> None:
+def quality(rows: list, label: str, peer_fns: dict, plot: str | None, baseline: object = None) -> None:
     texts = [r.text for r in rows]
     sev, cont = default_harm_analyzer().severity_matrix(texts)
     reports = {"guardrail": evaluate(rows, sev, cont)}
+    if baseline is not None:
+        reports["previous model"] = evaluate(rows, *baseline.severity_matrix(texts))
     for name, fn in peer_fns.items():
         reports[name] = peer_report(rows, fn(texts))
     print(f"\n# quality on {label}: {len(rows)} rows, block threshold 4")
@@ -100,14 +117,20 @@ def quality(rows: list, label: str, peer_fns: dict, plot: str | None) -> None:
             print(f"wrote {path}")
 
 
-def speed(texts: list[str], peer_fns: dict) -> None:
+def speed(texts: list[str], peer_fns: dict, baseline: object = None) -> None:
     harm = default_harm_analyzer()
     harm.load()
     short = [t for t in texts if 20 <= len(t) <= 200][:300]
-    one = short[0]
+    one = min(short, key=lambda t: abs(len(t) - 200))  # a ~200-character text
     rows = []
     ours = per_call_ms(lambda: harm.analyze(one), 200)
     rows.append(("guardrail (one text)", statistics.median(ours)))
+    if baseline is not None:
+        baseline.load()
+        prev = per_call_ms(lambda: baseline.analyze(one), 200)
+        rows.append(("previous model (one text)", statistics.median(prev)))
+        record("harm analysis latency p50, ~200-char text", statistics.median(ours), "ms",
+               peer="previous model", peer_value=statistics.median(prev))
     peer_one = {}
     for name, fn in peer_fns.items():
         values = per_call_ms(lambda fn=fn: fn([one]), 200)
@@ -144,13 +167,22 @@ def main() -> None:
     ap.add_argument("--plot", metavar="DIR", help="write PR curves (guardrail and peers) into DIR")
     ap.add_argument("--max-rows", type=int, default=0, help="sample the dev split (0: all of it)")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--baseline", metavar="DIR", help="an earlier harm model folder, measured beside")
     args = ap.parse_args()
-    shared, own = load_rows(args.max_rows)
+    holdout, shared, own = load_rows(args.max_rows)
     fns = peers()
-    speed([r.text for r in shared], fns)
+    baseline = None
+    if args.baseline:
+        from guardrail.backends.local.harm import HarmAnalyzer
+
+        baseline = HarmAnalyzer(args.baseline)
+    speed([r.text for r in shared], fns, baseline)
     if not args.skip_quality:
-        quality(shared, "dev split of ../shared/data (English)", fns, args.plot)
-        quality(own, "authored dev examples", fns, args.plot)
+        if holdout:
+            quality(holdout, "held-out sources of ../shared/data (never trained on)", fns, args.plot, baseline)
+        quality(shared, "dev split of ../shared/data (English, hash split of trained sources)", fns, args.plot,
+                baseline)
+        quality(own, "authored dev examples", fns, args.plot, baseline)
 
 
 if __name__ == "__main__":

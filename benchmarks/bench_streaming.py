@@ -1,10 +1,12 @@
 """Streaming overhead of the output filter, with the local engine.
 
-The same token stream (about 4 characters a chunk, like an LLM's) is consumed unguarded
-and through ``GuardedRunnable.astream`` and the bare :class:`StreamFilter`, in the same
-run. Reports the added time to the first delivered chunk and the overhead per chunk.
-The local engine checks blocklists (a 1,000-term list); a second filter also runs the
-harm analyzer (default thresholds) on every release.
+The same 1,200-character reply in 5-character chunks (like an LLM's tokens) is consumed
+unguarded and through ``GuardedRunnable.astream`` and the bare :class:`StreamFilter`, in
+the same run. Reports the added time to the first delivered chunk and the overhead per
+input chunk. The local engine checks blocklists (a 1,000-term list); a second filter also
+runs the harm analyzer (default thresholds) per segment. The yardstick for harm is one
+whole-reply harm check (``check_completion`` of the whole text) in the same run: goal
+harm-on total overhead <= 1.5x that check, blocklist-only <= 1 ms per chunk.
 
     python benchmarks/bench_streaming.py [--streams 200]
 """
@@ -24,7 +26,7 @@ from guardrail import Guard, LocalEngine
 from guardrail.integrations.langchain import GuardedRunnable
 
 
-def tokens(text: str, size: int = 4) -> list[str]:
+def tokens(text: str, size: int = 5) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
@@ -74,14 +76,18 @@ async def main_async(streams: int) -> None:
         await consume(filtered())
         await consume(filtered(harm_guard))
         await consume(guarded_lc.astream("hi"))
+    whole: list[float] = []
     for _ in range(streams):
+        t0 = time.perf_counter()
+        await harm_guard.check_completion(text)
+        whole.append((time.perf_counter() - t0) * 1000.0)
         rows["plain async generator"].append(await consume(raw()))
         rows["same + StreamFilter"].append(await consume(filtered()))
         rows["same + StreamFilter, harm on"].append(await consume(filtered(harm_guard)))
         rows["LangChain astream (unguarded)"].append(await consume(unguarded_lc.astream("hi")))
         rows["GuardedRunnable.astream"].append(await consume(guarded_lc.astream("hi")))
 
-    print(f"# streaming overhead: {len(text)}-char completion ({len(chunks)} 4-char chunks; the fake "
+    print(f"# streaming overhead: {len(text)}-char completion ({len(chunks)} 5-char chunks; the fake "
           f"chat model streams 1 char a chunk), "
           f"{streams} streams, local engine (blocklist 1,000 terms), {machine()}")
     print(f"{'stream':<32}{'first chunk ms':>16}{'total ms':>10}{'chunks out':>12}")
@@ -103,6 +109,12 @@ async def main_async(streams: int) -> None:
         record(f"streaming: overhead per input chunk ({guarded})", per_chunk, "ms")
         print(f"{guarded}: added to first chunk {med[guarded][0] - med[plain][0]:.3f} ms, "
               f"overhead per input chunk {per_chunk:.4f} ms")
+    whole_ms = statistics.median(whole)
+    harm_overhead = med["same + StreamFilter, harm on"][1] - med["plain async generator"][1]
+    record("streaming: one whole-reply harm check (yardstick)", whole_ms, "ms")
+    record("streaming: harm-on stream overhead / one whole-reply harm check", harm_overhead / whole_ms, "x")
+    print(f"harm on: stream overhead {harm_overhead:.1f} ms vs one whole-reply check {whole_ms:.1f} ms "
+          f"= {harm_overhead / whole_ms:.2f}x (goal <= 1.5x)")
     guard.close()
     harm_guard.close()
 

@@ -317,3 +317,16 @@ def test_cli_eval_filters_by_language_and_dev_split(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["rows"] == 30
     assert main(["eval", "--data", str(data), "--split", "dev", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == sum(dev_split(t) for t in texts)
+
+
+def test_cli_eval_holds_out_whole_sources(tmp_path, capsys):
+    texts = [f"an ordinary sentence number {i}" for i in range(40)]
+    rows = [{"text": t, "source": ("ghc/dev.jsonl" if i % 4 == 0 else "edos/x.csv"),
+             "labels": {"Hate": 0, "SelfHarm": 0, "Sexual": 0, "Violence": int(i % 3 == 0)}}
+            for i, t in enumerate(texts)]
+    data = tmp_path / "mixed.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert main(["eval", "--data", str(data), "--holdout-source", "ghc", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 10
+    assert main(["eval", "--data", str(data), "--holdout-source", "nope"]) == 2
+    assert "no rows left" in capsys.readouterr().err

@@ -23,7 +23,12 @@ def register(sub: Any) -> None:
         "rows at or above the threshold.",
     )
     p.add_argument("--data", "-d", action="append", required=True, metavar="F.jsonl", help="labelled JSONL (repeatable)")
-    p.add_argument("--split", choices=("all", "dev"), default="all", help="dev: only rows of the training script's dev split")
+    p.add_argument("--split", choices=("all", "dev", "holdout"), default="all",
+                   help="dev: the training script's hash split of the sources it trained on; holdout: "
+                   "only the whole sources the model never saw (listed in its TRAINING.json)")
+    p.add_argument("--holdout-source", action="append", metavar="NAME", default=None,
+                   help="only rows of this source (first part of 'source', e.g. ghc); repeatable")
+    p.add_argument("--model", metavar="DIR", help="a harm model folder to evaluate (default: the shipped one)")
     p.add_argument("--lang", metavar="CODE", help="only rows whose 'lang' is CODE (rows without lang are kept)")
     p.add_argument("--threshold", type=int, default=4, help="block threshold, 0-7 (default 4, as the default policy)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -31,17 +36,29 @@ def register(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def load(args: argparse.Namespace) -> list[Any]:
+def _source(row: dict[str, Any]) -> str:
+    return str(row.get("source") or "").split("/")[0]
+
+
+def load(args: argparse.Namespace, held_out: tuple[str, ...] = ()) -> list[Any]:
     rows = []
+    wanted = set(args.holdout_source or ())
+    if args.split == "holdout":
+        if not held_out:
+            raise InvalidInputError("this model lists no held-out sources; use --holdout-source NAME")
+        wanted |= set(held_out)
     for path in args.data:
         raw = read_jsonl(path)
         if args.lang:
             raw = [r for r in raw if r.get("lang", args.lang) == args.lang]
-        if args.split == "dev":
-            raw = [r for r in raw if isinstance(r.get("text"), str) and dev_split(r["text"])]
+        if wanted:
+            raw = [r for r in raw if _source(r) in wanted]
+        if args.split == "dev":  # the hash split of trained sources, as the training script makes it
+            raw = [r for r in raw if isinstance(r.get("text"), str) and dev_split(r["text"])
+                   and _source(r) not in held_out]
         rows.extend(labelled_rows(raw, path))
     if not rows:
-        raise InvalidInputError("no rows left to evaluate after --split/--lang; check the filters")
+        raise InvalidInputError("no rows left to evaluate after --split/--lang/--holdout-source; check the filters")
     return rows
 
 
@@ -53,10 +70,11 @@ def run(args: argparse.Namespace) -> int:
             import matplotlib  # noqa: F401
         except ImportError:
             raise ConfigurationError("--plot needs matplotlib: pip install 'guardrail[plot]'") from None
-    rows = load(args)
-    from ..backends.local.harm import default_harm_analyzer
+    from ..backends.local.harm import HarmAnalyzer, default_harm_analyzer
 
-    severities, scores = default_harm_analyzer().severity_matrix([r.text for r in rows])
+    analyzer = HarmAnalyzer(args.model) if args.model else default_harm_analyzer()
+    rows = load(args, analyzer.holdout_sources)
+    severities, scores = analyzer.severity_matrix([r.text for r in rows])
     report = evaluate(rows, severities, scores, threshold=args.threshold)
     if args.plot:
         for path in plot_curves({"guardrail": report}, Path(args.plot)):

@@ -8,6 +8,15 @@
 tool round-trips are not re-checked); ``after_model`` checks the model's reply. A block
 ends the run (``jump_to: end``) with the policy's refusal as the last AI message; a
 redaction rewrites the message in place (same id), keeping its other fields.
+
+**What it guards, and what not.** The middleware guards ``invoke`` and the state
+(``stream_mode="values"``) only. Hooks run after the model node, so a *token* stream
+(``stream_mode="messages"``) and the model node's own ``"updates"`` entry have already
+carried the raw reply. To stream an agent, guard the model itself, so the messages are
+filtered at the source::
+
+    agent = create_agent(GuardedChatModel(model=model, guard=guard), tools,
+                         middleware=[GuardrailMiddleware(guard, check_output=False)])
 """
 
 from __future__ import annotations

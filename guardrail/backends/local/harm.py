@@ -104,6 +104,17 @@ class HarmAnalyzer:
             self._session = session
 
     @property
+    def holdout_sources(self) -> tuple[str, ...]:
+        """Whole data sources the model was never trained on (its TRAINING.json)."""
+        import json
+
+        try:
+            training = json.loads(self._files().joinpath("TRAINING.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return ()
+        return tuple(training.get("holdout_sources") or ())
+
+    @property
     def categories(self) -> list[HarmCategory]:
         self.load()
         return [HarmCategory(c) for c in self.config["categories"]]

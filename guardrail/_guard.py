@@ -60,9 +60,9 @@ class _Plan:
         """``all``, ``blocklist`` (term matching only) or ``model`` (everything else):
         streams check the cheap part per chunk and the model part per segment."""
         if name == "blocklist":
-            return AnalysisRequest(blocklists=self.request.blocklists)
+            return AnalysisRequest(blocklists=self.request.blocklists, blocklist_folds=self.request.blocklist_folds)
         if name == "model":
-            return replace(self.request, blocklists=())
+            return replace(self.request, blocklists=(), blocklist_folds=())
         return self.request
 
 
@@ -84,6 +84,8 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         harm=policy.harm_categories if able[Analysis.HARM] else (),
         output_type=OutputType.EIGHT_SEVERITY_LEVELS,
         blocklists=tuple(r.name for r in policy.blocklists) if able[Analysis.BLOCKLIST] else (),
+        blocklist_folds=tuple((r.name, r.fold) for r in policy.blocklists if r.fold)
+        if able[Analysis.BLOCKLIST] and backend.supports(Analysis.BLOCKLIST_FOLD) else (),
         incidents=tuple(IncidentRef(r.name, r.threshold) for r in policy.incidents)
         if able[Analysis.INCIDENT]
         else (),
@@ -91,6 +93,9 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         if able[Analysis.CUSTOM_CATEGORY]
         else (),
     )
+    if any(r.fold for r in policy.blocklists) and able[Analysis.BLOCKLIST] \
+            and not backend.supports(Analysis.BLOCKLIST_FOLD):
+        skipped += (f"{Analysis.BLOCKLIST_FOLD}: not supported by the {backend.name} backend",)
     images = tuple(IncidentRef(r.name, r.threshold) for r in policy.image_incidents)
     if images and not backend.supports(Analysis.IMAGE_INCIDENT):
         skipped += (f"{Analysis.IMAGE_INCIDENT}: not supported by the {backend.name} backend",)

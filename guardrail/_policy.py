@@ -6,7 +6,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -63,6 +63,9 @@ class HarmRule(_Rule):
 
 class BlocklistRule(_Rule):
     name: str = Field(min_length=1, max_length=64)
+    fold: tuple[Literal["leetspeak", "confusables"], ...] = ()
+    """Opt-in folds (local engine): also match the text read as leetspeak or with Unicode
+    confusables as the letters they look like; each finds evasions and costs false hits."""
 
 
 class IncidentRule(_Rule):

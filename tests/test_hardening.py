@@ -223,3 +223,31 @@ async def test_work_of_a_caller_that_gave_up_stops(engine):
     quick = Guard({"timeout": 5.0}, backend=engine)
     assert (await quick.check_prompt("hello there")).allowed
     assert time.perf_counter() - started < 2.0  # the abandoned long job did not run on
+
+
+# -- 9. evasion ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "a g\U000e0072rapefruit", "a grape\ufe0ffruit", "a grape\ufff9fruit", "a g\u0332rapefruit", "a grapefrúit",
+    "a g\u200dr\u2060apefruit", "a g\U000e0100rapefruit",
+])
+def test_invisible_and_combining_characters_do_not_hide_a_term(engine, text):
+    engine.blocklists.create_or_update("fruit")
+    engine.blocklists.add_or_update_items("fruit", ["grapefruit"])
+    guard = Guard({"harm": {}, "blocklists": [{"name": "fruit", "action": "redact"}]}, backend=engine)
+    verdict = guard.check_prompt_sync(text)
+    assert verdict.redacted and verdict.text.startswith("a ") and "fruit" not in verdict.text
+
+
+def test_leetspeak_and_confusable_folds_are_opt_in(engine):
+    engine.blocklists.create_or_update("fruit")
+    engine.blocklists.add_or_update_items("fruit", ["grapefruit"])
+    plain = Guard({"harm": {}, "blocklists": ["fruit"]}, backend=engine)
+    folded = Guard({"harm": {}, "blocklists": [{"name": "fruit", "fold": ["leetspeak", "confusables"]}]},
+                   backend=engine)
+    for text in ("gr4p3fru1t please", "grаpefruit please"):  # the second has a Cyrillic а
+        assert plain.check_prompt_sync(text).allowed
+        verdict = folded.check_prompt_sync(text)
+        assert verdict.blocked and verdict.findings[0].span.start == 0 and verdict.findings[0].span.end == 10
+    with pytest.raises(PolicyError, match="fold"):
+        Guard({"harm": {}, "blocklists": [{"name": "fruit", "fold": ["rot13"]}]}, backend=engine)

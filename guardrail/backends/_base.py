@@ -34,7 +34,8 @@ class Analysis:
     INCIDENT = "incident"
     IMAGE_INCIDENT = "image_incident"
     CUSTOM_CATEGORY = "custom_category"
-    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, IMAGE_INCIDENT, CUSTOM_CATEGORY})
+    BLOCKLIST_FOLD = "blocklist_fold"  # leetspeak / confusables folds of a rule
+    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, IMAGE_INCIDENT, CUSTOM_CATEGORY, BLOCKLIST_FOLD})
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class AnalysisRequest:
     harm: tuple[HarmCategory, ...] = ()
     output_type: OutputType = OutputType.EIGHT_SEVERITY_LEVELS
     blocklists: tuple[str, ...] = ()
+    blocklist_folds: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(list name, folds) for lists whose rule asks for leetspeak/confusables folds."""
     incidents: tuple[IncidentRef, ...] = ()
     categories: tuple[CategoryRef, ...] = ()
 
@@ -157,7 +160,11 @@ class Backend:
                 ("harm", lambda: self.analyze_harm(text, request.harm, request.output_type))
             )
         if request.blocklists:
-            jobs.append(("blocklist", lambda: self.match_blocklists(text, request.blocklists)))
+            if request.blocklist_folds:
+                folds = dict(request.blocklist_folds)
+                jobs.append(("blocklist", lambda: self.match_blocklists(text, request.blocklists, folds=folds)))
+            else:
+                jobs.append(("blocklist", lambda: self.match_blocklists(text, request.blocklists)))
         if request.incidents:
             jobs.append(("incident", lambda: self.detect_incidents(text, request.incidents)))
         if request.categories:
@@ -171,7 +178,9 @@ class Backend:
     ) -> list[Finding]:
         raise NotImplementedError(f"{type(self).__name__} does not analyze harm")
 
-    async def match_blocklists(self, text: str, names: Sequence[str]) -> list[Finding]:
+    async def match_blocklists(
+        self, text: str, names: Sequence[str], *, folds: dict[str, tuple[str, ...]] | None = None
+    ) -> list[Finding]:
         raise NotImplementedError(f"{type(self).__name__} does not match blocklists")
 
     async def detect_incidents(

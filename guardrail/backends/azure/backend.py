@@ -124,7 +124,9 @@ class AzureBackend(Backend):
     ) -> list[Finding]:
         return await self.analyze_text(text, categories=categories, output_type=output_type)
 
-    async def match_blocklists(self, text: str, names: Sequence[str]) -> list[Finding]:
+    async def match_blocklists(
+        self, text: str, names: Sequence[str], *, folds: dict[str, tuple[str, ...]] | None = None
+    ) -> list[Finding]:
         return await self.analyze_text(text, categories=(), blocklists=names, harm=False)
 
     async def detect_incidents(self, text: str, incidents: Sequence[IncidentRef]) -> list[Finding]:

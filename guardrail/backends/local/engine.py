@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
+from ..._folds import fold_text
 from ..._store import Store
 from .._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
@@ -56,7 +57,8 @@ class LocalEngine(Backend):
     def supports(self, analysis: str) -> bool:
         return analysis in (
             Analysis.HARM,
-            Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY
+            Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY,
+            Analysis.BLOCKLIST_FOLD,
         )
 
     async def analyze_harm(
@@ -88,21 +90,30 @@ class LocalEngine(Backend):
     async def analyze_custom_categories(self, text: str, categories: Sequence[CategoryRef]) -> list[Finding]:
         return await self.runner.run(_unstoppable(self.categories.analyze), text, list(categories), cost=len(text))
 
-    async def match_blocklists(self, text: str, names: Sequence[str]) -> list[Finding]:
-        # Matching takes microseconds; a thread hop would cost more than it saves.
-        return self.match_blocklists_sync(text, names)
+    async def match_blocklists(
+        self, text: str, names: Sequence[str], *, folds: dict[str, tuple[str, ...]] | None = None
+    ) -> list[Finding]:
+        # Matching takes microseconds (RE2 keeps regexes linear); a thread hop would cost more.
+        return self.match_blocklists_sync(text, names, folds=folds)
 
-    def match_blocklists_sync(self, text: str, names: Sequence[str]) -> list[Finding]:
-        return [
-            Finding(
-                kind=FindingKind.BLOCKLIST,
-                name=name,
-                span=Span(start=m.start, end=m.end),
-                item_id=m.term.key,
-                item_text=m.term.text,
-            )
-            for name, m in self.blocklists.match(text, names)
-        ]
+    def match_blocklists_sync(
+        self, text: str, names: Sequence[str], *, folds: dict[str, tuple[str, ...]] | None = None
+    ) -> list[Finding]:
+        hits = list(self.blocklists.match(text, names))
+        for name, wanted in (folds or {}).items():
+            for fold in wanted:  # one character for one: spans carry over unchanged
+                variant = fold_text(text, fold)
+                if variant != text:
+                    hits.extend(self.blocklists.match(variant, [name]))
+        seen: set[tuple[str, str, int, int]] = set()
+        out = []
+        for name, m in hits:
+            key = (name, m.term.key, m.start, m.end)
+            if key not in seen:
+                seen.add(key)
+                out.append(Finding(kind=FindingKind.BLOCKLIST, name=name, span=Span(start=m.start, end=m.end),
+                                   item_id=m.term.key, item_text=m.term.text))
+        return out
 
     def check_resources(self, request: AnalysisRequest) -> None:
         for name in request.blocklists:

@@ -251,3 +251,25 @@ def test_leetspeak_and_confusable_folds_are_opt_in(engine):
         assert verdict.blocked and verdict.findings[0].span.start == 0 and verdict.findings[0].span.end == 10
     with pytest.raises(PolicyError, match="fold"):
         Guard({"harm": {}, "blocklists": [{"name": "fruit", "fold": ["rot13"]}]}, backend=engine)
+
+
+async def test_concurrent_checks_are_batched_into_one_model_run(engine, monkeypatch):
+    guard = Guard({}, backend=engine)
+    await guard.check_prompt("warm up the model")
+    calls = []
+    real = engine.harm.analyze_many
+
+    def counting(texts, *args, **kwargs):
+        calls.append(len(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(engine.harm, "analyze_many", counting)
+    prompts = [f"Tell me a fact about the number {i}." for i in range(40)]
+    verdicts = await asyncio.gather(*(guard.check_prompt(p) for p in prompts))
+    assert all(v.allowed and not v.errors for v in verdicts)
+    assert sum(calls) == 40 and len(calls) < 20  # far fewer model runs than checks
+    # Each verdict is its own text's: a batch does not mix results up.
+    single = await guard.check_prompt("I will stab you tonight, I know where you live.")
+    mixed = await asyncio.gather(guard.check_prompt("What a lovely morning."),
+                                 guard.check_prompt("I will stab you tonight, I know where you live."))
+    assert mixed[0].allowed and mixed[1].blocked and mixed[1].reason == single.reason

@@ -39,6 +39,17 @@ class _Job:
     cost: float
     seq: int
     run: Callable[[], None] = field(compare=False)
+    batch: Any = field(default=None, compare=False)  # a _Batchable: runs with its peers
+
+
+@dataclass
+class _Batchable:
+    key: object
+    item: Any
+    future: Future[Any]
+    stop: threading.Event
+    queued: float
+    timings: dict[str, float] | None
 
 
 class ModelRunner:
@@ -52,6 +63,7 @@ class ModelRunner:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._local = threading.local()
+        self.max_batch = 32
 
     def _worker(self) -> None:
         while True:
@@ -61,7 +73,71 @@ class ModelRunner:
                 if self._closed and not self._heap:
                     return
                 job = heapq.heappop(self._heap)
+                peers = self._peers(job)
+            self._dispatch(job, peers)
+
+    def _peers(self, job: _Job) -> list[_Job]:
+        # Micro-batching: checks that arrived together run in one model call. Called with
+        # the lock held; takes the cheapest queued jobs of the same kind.
+        if job.batch is None:
+            return []
+        out = [j for j in self._heap if j.batch is not None and j.batch.key == job.batch.key]
+        out = sorted(out)[: self.max_batch - 1]
+        if out:
+            taken = {id(j) for j in out}
+            self._heap = [j for j in self._heap if id(j) not in taken]
+            heapq.heapify(self._heap)
+        return out
+
+    def _dispatch(self, job: _Job, peers: list[_Job]) -> None:
+        if job.batch is None:
             job.run()
+            return
+        members = [j.batch for j in (job, *peers) if j.batch.future.set_running_or_notify_cancel()]
+        if not members:
+            return
+        now = time.perf_counter()
+        for m in members:
+            if m.timings is not None:
+                m.timings["queue"] = m.timings.get("queue", 0.0) + (now - m.queued) * 1000.0
+        _, fn = job.batch.key
+        stop = _AllStopped([m.stop for m in members])
+        outer = getattr(self._local, "cost", None)
+        self._local.cost = max(j.cost for j in (job, *peers))
+        try:
+            results = fn([m.item for m in members], stop=stop, checkpoint=self.checkpoint)
+        except BaseException as exc:  # each caller gets the failure
+            for m in members:
+                m.future.set_exception(exc)
+        else:
+            for m, r in zip(members, results):
+                m.future.set_result(r)
+        finally:
+            self._local.cost = outer
+
+    async def run_batched(self, key: object, fn: Callable[..., list[Any]], item: Any, *, cost: float) -> Any:
+        """Like :meth:`run`, but jobs with the same ``key`` that are queued together run as
+        one call ``fn([items], stop=, checkpoint=) -> [results]`` (at most ``max_batch``)."""
+        future: Future[Any] = Future()
+        batch = _Batchable((key, fn), item, future, threading.Event(), time.perf_counter(), check_timings.get())
+        self._submit(_Job(cost, next(self._seq), lambda: None, batch))
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            batch.stop.set()
+            future.cancel()
+            raise
+
+    def _submit(self, job: _Job) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the model runner is shut down")
+            heapq.heappush(self._heap, job)
+            if len(self._threads) < self.workers:
+                t = threading.Thread(target=self._worker, name="guardrail-model", daemon=True)
+                self._threads.append(t)
+                t.start()
+            self._cond.notify()
 
     def checkpoint(self) -> None:
         """Called by a running job between batches: run the cheaper jobs waiting first."""
@@ -71,7 +147,8 @@ class ModelRunner:
                 if not self._heap or self._heap[0].cost >= mine:
                     return
                 job = heapq.heappop(self._heap)
-            job.run()
+                peers = self._peers(job)
+            self._dispatch(job, peers)
 
     async def run(self, fn: Callable[..., Any], *args: Any, cost: float = 1.0, **kwargs: Any) -> Any:
         """``fn(*args, stop=Event, **kwargs)`` on the model pool, cheapest first; ``stop``
@@ -95,15 +172,7 @@ class ModelRunner:
             finally:
                 self._local.cost = outer
 
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the model runner is shut down")
-            heapq.heappush(self._heap, _Job(cost, next(self._seq), task))
-            if len(self._threads) < self.workers:
-                t = threading.Thread(target=self._worker, name="guardrail-model", daemon=True)
-                self._threads.append(t)
-                t.start()
-            self._cond.notify()
+        self._submit(_Job(cost, next(self._seq), task))
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -115,3 +184,13 @@ class ModelRunner:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+class _AllStopped:
+    """A batch stops when every caller in it has gone."""
+
+    def __init__(self, events: list[threading.Event]) -> None:
+        self._events = events
+
+    def is_set(self) -> bool:
+        return all(e.is_set() for e in self._events)

@@ -64,13 +64,22 @@ class LocalEngine(Backend):
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType
     ) -> list[Finding]:
-        scores = await self.runner.run(self.harm.analyze, text, categories, output_type, cost=len(text))
+        # Concurrent checks that queue together are scored in one model call (micro-batch).
+        scores = await self.runner.run_batched(
+            ("harm", tuple(categories), output_type), self._harm_batch, (text, categories, output_type),
+            cost=len(text),
+        )
         return [
             Finding(
                 kind=FindingKind.HARM, name=s.category.value, severity=s.severity, score=s.score, span=s.span
             )
             for s in scores
         ]
+
+    def _harm_batch(self, items: list[Any], *, stop: Any, checkpoint: Any) -> list[Any]:
+        _, categories, output_type = items[0]
+        return self.harm.analyze_many([t for t, _, _ in items], categories, output_type, stop=stop,
+                                      checkpoint=checkpoint)
 
     async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
         thresholds = {i.name: i.threshold for i in incidents if i.threshold is not None}

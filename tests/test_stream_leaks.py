@@ -193,10 +193,10 @@ async def _all_adapters(guard: Guard, chunks: list[str]) -> dict[str, tuple[str,
     out["runnable.stream"] = ("".join(_text(c) for c in runnable.stream("hi")), [])
     out["lcel.astream"] = ("".join([_text(c) async for c in lcel.astream("hi")]), [])
     out["chat.astream"] = ("".join([_text(c) async for c in chat.astream("hi")]), [])
-    for name, r in (("runnable", runnable), ("chat", chat)):
+    for name, r in (("runnable", runnable), ("chat", chat), ("lcel", lcel)):
         events = [e async for e in r.astream_events("hi", version="v2")]
         streamed = "".join(_text(e["data"]["chunk"]) for e in events if e["event"].endswith("_stream")
-                           and e["run_id"] == events[0]["run_id"])
+                           and e["run_id"] == events[0]["run_id"])  # the root run's own stream
         out[f"{name}.astream_events"] = (streamed, [_payloads(e) for e in events])
 
     @guarded(guard)

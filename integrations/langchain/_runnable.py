@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from guardrail import ContentBlockedError, Direction, Guard, StreamFilter, Verdict
 
-from ._callbacks import quiet_child
+from ._callbacks import mute_upstream_events, quiet_child
 from ._content import carries_data, chunk_text, extract, image_of, refusal_like, with_text
 
 OnBlock = Literal["raise", "refuse"]
@@ -322,6 +322,14 @@ class _GuardStep(_GuardBase):
         else:
             async for chunk in _filter_async(self, inputs):
                 yield chunk
+
+    async def atransform(self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        if self.direction is Direction.COMPLETION:
+            # Before LangChain pulls the first chunk from the model upstream (it does so
+            # before this step's run starts): that chunk's event would be raw.
+            config = mute_upstream_events(config)
+        async for chunk in super().atransform(input, config, **kwargs):
+            yield chunk
 
 
 def guard_input(guard: Guard, *, key: str | None = None, all_messages: bool = False) -> Runnable[Any, Any]:

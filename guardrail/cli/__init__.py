@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from .._exceptions import GuardrailError
-from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident
+from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident, _serve
 
 __all__ = ["main"]
 
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     _incident.register(sub)
     _category.register(sub)
     _demo.register(sub)
+    _serve.register(sub)
     for leaf in _leaves(parser):  # global options after the command too: `check --backend azure X`
         if not any("--store" in a.option_strings for a in leaf._actions):
             _global_options(leaf, default=argparse.SUPPRESS)

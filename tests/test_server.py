@@ -1,0 +1,193 @@
+"""``guardrail serve`` on a real loopback port, driven by the official azure-ai-contentsafety
+SDK (sync and async), by httpx, and by guardrail's own AzureBackend."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+pytest.importorskip("uvicorn")
+contentsafety = pytest.importorskip("azure.ai.contentsafety")
+
+import uvicorn  # noqa: E402
+from azure.ai.contentsafety import BlocklistClient, ContentSafetyClient  # noqa: E402
+from azure.ai.contentsafety.models import (  # noqa: E402
+    AddOrUpdateTextBlocklistItemsOptions,
+    AnalyzeTextOptions,
+    RemoveTextBlocklistItemsOptions,
+    TextBlocklist,
+    TextBlocklistItem,
+)
+from azure.core.credentials import AzureKeyCredential  # noqa: E402
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError  # noqa: E402
+
+from guardrail import LocalEngine  # noqa: E402
+from guardrail.server import create_app  # noqa: E402
+
+KEY = "server-test-key-123"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    engine = LocalEngine(tmp_path_factory.mktemp("serve") / "s.sqlite3")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(engine, key=KEY), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def clients(url):
+    cred = AzureKeyCredential(KEY)
+    return ContentSafetyClient(url, cred), BlocklistClient(url, cred)
+
+
+def test_sdk_analyzes_text_with_harm_and_blocklists(server):
+    safety, lists = clients(server)
+    lists.create_or_update_text_blocklist("codes", TextBlocklist(blocklist_name="codes", description="names"))
+    lists.add_or_update_blocklist_items("codes", AddOrUpdateTextBlocklistItemsOptions(
+        blocklist_items=[TextBlocklistItem(text="Project Aurora")]))
+    result = safety.analyze_text(AnalyzeTextOptions(text="I am going to stab you tonight, I know where you live. Project Aurora is late.",
+                                                    blocklist_names=["codes"]))
+    by = {c.category: c.severity for c in result.categories_analysis}
+    assert set(by) == {"Hate", "SelfHarm", "Sexual", "Violence"} and by["Violence"] >= 4
+    assert all(s in (0, 2, 4, 6) for s in by.values())  # FourSeverityLevels by default
+    assert [m.blocklist_item_text for m in result.blocklists_match] == ["Project Aurora"]
+    eight = safety.analyze_text(AnalyzeTextOptions(text="hello there", categories=["Hate"],
+                                                   output_type="EightSeverityLevels"))
+    assert [c.category for c in eight.categories_analysis] == ["Hate"]
+
+
+def test_sdk_blocklist_operations_and_paging_past_100(server):
+    _, lists = clients(server)
+    lists.create_or_update_text_blocklist("many", TextBlocklist(blocklist_name="many", description="d"))
+    for start in range(0, 250, 100):
+        lists.add_or_update_blocklist_items("many", AddOrUpdateTextBlocklistItemsOptions(
+            blocklist_items=[TextBlocklistItem(text=f"term{i}") for i in range(start, min(start + 100, 250))]))
+    items = list(lists.list_text_blocklist_items("many"))
+    assert len(items) == 250 and len({i.blocklist_item_id for i in items}) == 250
+    assert [i.text for i in lists.list_text_blocklist_items("many", skip=240)] == [f"term{i}" for i in range(240, 250)]
+    assert len(list(lists.list_text_blocklist_items("many", top=130, maxpagesize=50))) == 130
+    one = lists.get_text_blocklist_item("many", items[0].blocklist_item_id)
+    assert one.text == "term0"
+    lists.remove_blocklist_items("many", RemoveTextBlocklistItemsOptions(blocklist_item_ids=[one.blocklist_item_id]))
+    assert len(list(lists.list_text_blocklist_items("many"))) == 249
+    assert lists.get_text_blocklist("many").description == "d"
+    assert "many" in [b.blocklist_name for b in lists.list_text_blocklists()]
+    lists.delete_text_blocklist("many")
+    with pytest.raises(ResourceNotFoundError):
+        lists.get_text_blocklist("many")
+
+
+def test_async_sdk(server):
+    from azure.ai.contentsafety.aio import BlocklistClient as AsyncBlocklists
+    from azure.ai.contentsafety.aio import ContentSafetyClient as AsyncSafety
+
+    async def run():
+        cred = AzureKeyCredential(KEY)
+        async with AsyncSafety(server, cred) as safety, AsyncBlocklists(server, cred) as lists:
+            await lists.create_or_update_text_blocklist("async", TextBlocklist(blocklist_name="async"))
+            await lists.add_or_update_blocklist_items("async", AddOrUpdateTextBlocklistItemsOptions(
+                blocklist_items=[TextBlocklistItem(text="hunter2")]))
+            result = await safety.analyze_text(AnalyzeTextOptions(text="the password is hunter2",
+                                                                  blocklist_names=["async"], halt_on_blocklist_hit=True))
+            return result
+
+    result = asyncio.run(run())
+    assert result.blocklists_match[0].blocklist_item_text == "hunter2"
+
+
+def test_auth_versions_limits_and_errors_in_the_service_shape(server):
+    url = f"{server}/contentsafety/text:analyze"
+    ok = {"Ocp-Apim-Subscription-Key": KEY}
+    r = httpx.post(url, params={"api-version": "2024-09-01"}, json={"text": "hi"})
+    assert r.status_code == 401 and "subscription key" in r.json()["error"]["message"]
+    safety = ContentSafetyClient(server, AzureKeyCredential("wrong"))
+    with pytest.raises(ClientAuthenticationError):
+        safety.analyze_text(AnalyzeTextOptions(text="hi"))
+    r = httpx.post(url, params={"api-version": "2099-01-01"}, json={"text": "hi"}, headers=ok)
+    assert r.status_code == 400 and "not supported" in r.json()["error"]["message"]
+    for body, target in (({"text": ""}, "text"), ({"text": "x" * 10_001}, "text"),
+                         ({"text": "hi", "categories": ["Gore"]}, "categories")):
+        r = httpx.post(url, params={"api-version": "2024-09-01"}, json=body, headers=ok)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequestBody"
+        assert r.json()["error"]["target"] == target
+    r = httpx.post(url, params={"api-version": "2024-09-01"}, content=b"{not json", headers=ok)
+    assert r.status_code == 400 and "JSON" in r.json()["error"]["message"]
+    r = httpx.post(url, params={"api-version": "2024-09-01"}, content=b"x" * (9 * 1024 * 1024), headers=ok)
+    assert r.status_code == 413
+    r = httpx.get(f"{server}/contentsafety/text/blocklists/nope", params={"api-version": "2024-09-01"}, headers=ok)
+    assert r.status_code == 404 and "error" in r.json()
+    r = httpx.get(f"{server}/contentsafety/text/blocklists/..%2Fx", params={"api-version": "2024-09-01"}, headers=ok)
+    assert r.status_code in (400, 404) and "error" in r.json()
+    assert httpx.get(f"{server}/health").json() == {"status": "ok"}
+
+
+def test_guardrail_azure_backend_works_against_the_server(server):
+    from guardrail import Guard
+    from guardrail.backends.azure import AzureBackend
+
+    async def run():
+        backend = AzureBackend(server, key=KEY)
+        await backend.blocklists.create_or_update("viaazure", description="x")
+        await backend.blocklists.add_or_update_items("viaazure", ["grapefruit"])
+        items = await backend.blocklists.list_items("viaazure")
+        guard = Guard({"blocklists": ["viaazure"]}, backend=backend)
+        verdict = await guard.check_prompt("one grapefruit please")
+        await backend.aclose()
+        return items, verdict
+
+    items, verdict = asyncio.run(run())
+    assert [i.text for i in items] == ["grapefruit"]
+    assert verdict.blocked and verdict.triggered[0].name == "viaazure" and not verdict.errors
+
+
+def test_serve_refuses_a_public_host_without_a_key(capsys):
+    from guardrail.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "without a key" in capsys.readouterr().err
+
+
+def test_guardrail_serve_command_answers_and_stops_on_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "guardrail", "serve", "--port", str(port),
+                             "--store", str(tmp_path / "s.sqlite3"), "--key", KEY],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        _, lists = clients(f"http://127.0.0.1:{port}")
+        lists.create_or_update_text_blocklist("cli", TextBlocklist(blocklist_name="cli"))
+        assert [b.blocklist_name for b in lists.list_text_blocklists()] == ["cli"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    # Graceful: the app shut down, then uvicorn re-raised SIGTERM as its exit status.
+    assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in err, err
+    access = [line for line in err.splitlines() if '"path"' in line]
+    assert any('"/contentsafety/text/blocklists"' in line and '"status": 200' in line for line in access), err

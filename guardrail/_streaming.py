@@ -58,11 +58,11 @@ class StreamFilter:
     * **guard** - the :class:`Guard` whose policy applies.
     * **direction** - ``completion`` (default) or ``prompt``.
     * **max_hold** - *(optional)* longest segment (characters) held for the model checks
-      without a sentence end (default 400); bounds their added delay.
+      without a sentence end (default 480); bounds their added delay.
     * **margin** - *(optional)* folded characters of the longest blocklist hit; default:
       what the backend reports for the policy's lists (:meth:`Guard.stream_margin`).
-    * **context** - *(optional)* characters before a segment re-read with it (default 200).
-    * **segment** - *(optional)* unchecked characters that make a segment (default 240).
+    * **context** - *(optional)* characters before a segment re-read with it (default 160).
+    * **segment** - *(optional)* unchecked characters that make a segment (default 320).
     """
 
     def __init__(
@@ -70,10 +70,10 @@ class StreamFilter:
         guard: Guard,
         direction: Direction = Direction.COMPLETION,
         *,
-        max_hold: int = 400,
+        max_hold: int = 480,
         margin: int | None = None,
-        context: int = 200,
-        segment: int = 240,
+        context: int = 160,
+        segment: int = 320,
     ) -> None:
         self.guard = guard
         self.direction = direction

@@ -199,7 +199,9 @@ def test_stream_chunks_with_surrogates(engine):
 # -- 4. timeouts and the model queue ----------------------------------------------------
 
 async def test_long_texts_do_not_starve_a_short_prompt(engine):
-    guard = Guard({"fail_mode": "open", "timeout": 3.0}, backend=engine)
+    # 10 s: the short prompt needs only the batch in flight; behind six long texts in
+    # arrival order (the old default pool) it waited for all of them, far longer.
+    guard = Guard({"fail_mode": "open", "timeout": 10.0}, backend=engine)
     await guard.check_prompt("warm up the model")
     long = ("The committee met on Tuesday to discuss the budget and the opening hours. " * 700)[:50_000]
     jobs = [asyncio.create_task(guard.check_prompt(long)) for _ in range(6)]

@@ -55,6 +55,10 @@ class GuardrailError(Exception):
         super().__init__(message)
         self.code = code
         self.status_code = status_code
+        # A service error's other fields, as it sent them (target, details, innererror).
+        self.target: str | None = None
+        self.details: list[object] = []
+        self.innererror: object = None
 
 
 class InvalidInputError(GuardrailError, ValueError):

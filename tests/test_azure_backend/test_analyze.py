@@ -85,7 +85,7 @@ async def test_preview_incidents_and_custom_categories_in_analyze(router, backen
         ]
     )
     found = await backend.analyze_text("x", categories=(), incidents=["scam"])
-    assert sent(route, 0).url.params["api-version"] == "2024-04-15-preview"
+    assert sent(route, 0).url.params["api-version"] == "2023-10-30-preview"  # the one that takes incidents
     assert body(route, 0) == {"text": "x", "outputType": "FourSeverityLevels",
                               "incidents": {"incidentNames": ["scam"]}}
     assert [f.name for f in found if f.kind is FindingKind.INCIDENT] == ["scam"]
@@ -109,7 +109,7 @@ async def test_analyze_image_base64_and_blob_url(router, backend):
     await backend.analyze_image("https://blob.example/x.png", categories=[], incidents=["memes"])
     assert body(route) == {"image": {"blobUrl": "https://blob.example/x.png"},
                            "outputType": "FourSeverityLevels", "incidents": {"incidentNames": ["memes"]}}
-    assert sent(route).url.params["api-version"] == "2024-04-15-preview"
+    assert sent(route).url.params["api-version"] == "2023-10-30-preview"
     with pytest.raises(InvalidInputError):
         await backend.analyze_image(b"")
 

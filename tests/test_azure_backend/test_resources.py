@@ -1,13 +1,13 @@
 import pytest
 
-from guardrail import NotFoundError
+from guardrail import InvalidInputError, NotFoundError
 from guardrail.backends._base import IncidentRef
 from guardrail._resources import BuildStatus
 
 from .conftest import BASE, body, ok, sent
 
 V_BL = "2024-09-01"
-V_INC = "2024-02-15-preview"
+V_INC = "2024-04-15-preview"
 V_CAT = "2024-05-15-preview"
 
 
@@ -43,10 +43,16 @@ async def test_blocklist_items_split_into_requests_of_100(router, backend):
 
     add = router.post("/text/blocklists/codes:addOrUpdateBlocklistItems").mock(side_effect=echo)
     items = [f"t{i}" for i in range(150)] + [{"text": "re.*x", "isRegex": True, "description": "r"}]
+    # isRegex exists only in the previews: under a GA api-version it is refused, nothing sent.
+    with pytest.raises(InvalidInputError, match="preview"):
+        await backend.blocklists.add_or_update_items("codes", items)
+    assert not add.called
+    backend.blocklists.api_version = "2024-02-15-preview"
     added = await backend.blocklists.add_or_update_items("codes", items)
     assert len(add.calls) == 2 and len(added) == 151
     assert body(add, 0)["blocklistItems"][0] == {"text": "t0"}
     assert body(add, 1)["blocklistItems"][-1] == {"text": "re.*x", "description": "r", "isRegex": True}
+    backend.blocklists.api_version = "2024-09-01"
 
     remove = router.post("/text/blocklists/codes:removeBlocklistItems").mock(return_value=ok(status=204))
     await backend.blocklists.remove_items("codes", ["id-1", "id-2"])
@@ -71,9 +77,12 @@ async def test_blocklist_items_split_into_requests_of_100(router, backend):
 async def test_incident_lifecycle(router, backend, kind):
     inc = backend.text_incidents if kind == "text" else backend.image_incidents
     base = f"/{kind}/incidents/wave"
-    patch = router.patch(base).mock(return_value=ok({"incidentName": "wave", "description": "d"}))
+    patch = router.patch(base).mock(return_value=ok({"incidentName": "wave", "incidentDefinition": "d"}))
     assert (await inc.create_or_update("wave", description="d")).incident_name == "wave"
-    assert body(patch) == {"incidentName": "wave", "description": "d"}
+    # From 2024-04-15: text incidents carry incidentDefinition, image incidents only the name.
+    assert body(patch) == ({"incidentName": "wave", "incidentDefinition": "d"} if kind == "text"
+                           else {"incidentName": "wave"})
+    assert sent(patch).headers["content-type"] == "application/merge-patch+json"
     assert sent(patch).url.params["api-version"] == V_INC
 
     router.get(base).mock(return_value=ok({"incidentName": "wave", "incidentDefinition": "d2"}))
@@ -92,9 +101,9 @@ async def test_incident_lifecycle(router, backend, kind):
     rm = router.post(f"{base}:removeIncidentSamples").mock(return_value=ok(status=204))
     await inc.remove_samples("wave", ["s1"])
     assert body(rm) == {"incidentSampleIds": ["s1"]}
-    router.get(f"{base}/incidentsamples").mock(return_value=ok({"value": [{"incidentSampleId": "s1"}]}))
+    router.get(f"{base}/incidentSamples").mock(return_value=ok({"value": [{"incidentSampleId": "s1"}]}))
     assert len(await inc.list_samples("wave")) == 1
-    router.get(f"{base}/incidentsamples/s1").mock(return_value=ok({"incidentSampleId": "s1"}))
+    router.get(f"{base}/incidentSamples/s1").mock(return_value=ok({"incidentSampleId": "s1"}))
     assert (await inc.get_sample("wave", "s1")).incident_sample_id == "s1"
 
     op_url = f"{BASE}/{kind}/incidents/operations/op-1?api-version={V_INC}"
@@ -154,3 +163,29 @@ async def test_custom_category_lifecycle(router, backend):
     assert sent(delete).url.params["version"] == "1"
     await backend.categories.delete("DrugAbuse")
     assert "version" not in sent(delete).url.params
+
+
+async def test_samples_go_100_per_request_and_deploy_failures_are_read_from_error_message(router, backend):
+    inc = backend.text_incidents
+    add = router.post("/text/incidents/wave:addIncidentSamples").mock(side_effect=lambda request: ok({
+        "incidentSamples": [{"incidentSampleId": f"s{i}"} for i in range(len(__import__("json").loads(
+            request.content)["incidentSamples"]))]}))
+    assert len(await inc.add_samples("wave", [f"text {i}" for i in range(250)])) == 250
+    assert [len(body(add, i)["incidentSamples"]) for i in range(3)] == [100, 100, 50]
+    router.post("/text/incidents/wave:deploy").mock(return_value=ok(
+        {"status": "Running"}, 202, {"Operation-Location": f"{BASE}/text/incidents/operations/op-9?api-version={V_INC}"}))
+    router.get("/text/incidents/operations/op-9").mock(return_value=ok({"status": "Canceled", "errorMessage": "stopped by admin"}))
+    from guardrail import BackendError
+
+    with pytest.raises(BackendError, match="stopped by admin"):
+        await inc.deploy("wave", poll=0.001)
+
+
+async def test_service_errors_keep_target_details_and_innererror(router, backend):
+    router.get("/text/blocklists/codes").mock(return_value=ok({"error": {
+        "code": "InvalidRequestBody", "message": "bad", "target": "blocklistName",
+        "details": [{"code": "X", "message": "y"}], "innererror": {"code": "Inner"}}}, 400))
+    with pytest.raises(InvalidInputError) as info:
+        await backend.blocklists.get("codes")
+    assert info.value.target == "blocklistName" and info.value.details[0]["code"] == "X"
+    assert info.value.innererror == {"code": "Inner"} and "target: blocklistName" in str(info.value)

@@ -26,8 +26,8 @@ class ApiVersions:
     analyze_text: str = "2024-09-01"
     analyze_image: str = "2024-09-01"
     blocklists: str = "2024-09-01"
-    incidents: str = "2024-02-15-preview"
-    analyze_with_incidents: str = "2024-04-15-preview"
+    incidents: str = "2024-04-15-preview"
+    analyze_with_incidents: str = "2023-10-30-preview"  # the one preview whose text:analyze takes incidents
     categories: str = "2024-05-15-preview"
 
 

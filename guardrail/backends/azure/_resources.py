@@ -79,6 +79,11 @@ class AzureBlocklists:
         ]
         if not parsed:
             raise InvalidInputError("no items to add; give at least one term")
+        if any(p.is_regex for p in parsed) and "preview" not in self.api_version:
+            raise InvalidInputError(  # before anything is sent
+                f"regex blocklist items (isRegex) exist only in the service's preview api-versions, not "
+                f"{self.api_version}; use ApiVersions(blocklists='2024-02-15-preview') or plain terms"
+            )
         out: list[TextBlocklistItem] = []
         step = BLOCKLIST_LIMITS.items_per_request
         for i in range(0, len(parsed), step):
@@ -142,8 +147,11 @@ def _incident(data: dict[str, Any], kind: str) -> Incident:
     )
 
 
+SAMPLES_PER_REQUEST = 100
+
+
 class AzureIncidents:
-    """Text or image incidents (``kind``), 2024-02-15-preview by default."""
+    """Text or image incidents (``kind``), 2024-04-15-preview by default."""
 
     def __init__(self, transport: AzureTransport, api_version: str, kind: str) -> None:
         self._t = transport
@@ -153,10 +161,15 @@ class AzureIncidents:
 
     async def create_or_update(self, name: str, *, description: str | None = None) -> Incident:
         body: dict[str, Any] = {"incidentName": name}
-        if description is not None:  # None keeps the service's current description
-            body["description"] = description
-        r = await self._t.request("PATCH", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version, json=body)
-        return _incident(r.json() if r.content else {"description": description or "", **body}, self.kind)
+        if description is not None and self.kind == "text":  # None keeps the current definition
+            # From 2024-04-15 the text incident's definition is incidentDefinition; image
+            # incidents carry only their name.
+            key = "description" if self.api_version < "2024-04-15" else "incidentDefinition"
+            body[key] = description
+        r = await self._t.request("PATCH", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version,
+                                  json=body, content_type="application/merge-patch+json")
+        data = r.json() if r.content else {}
+        return _incident({"description": description or "", **body, **data}, self.kind)
 
     async def get(self, name: str) -> Incident:
         r = await self._t.request("GET", f"{self._base}/{check_incident_name(name)}", api_version=self.api_version)
@@ -178,27 +191,32 @@ class AzureIncidents:
             body = [{"text": s} for s in samples]
         else:
             body = [{"image": image_payload(s, url_key="blobUrl")} for s in samples]
-        r = await self._t.request(
-            "POST", f"{self._base}/{check_incident_name(name)}:addIncidentSamples", api_version=self.api_version,
-            json={"incidentSamples": body},
-        )
-        return [IncidentSample.model_validate(x) for x in r.json().get("incidentSamples", [])]
+        out: list[IncidentSample] = []
+        for i in range(0, len(body), SAMPLES_PER_REQUEST):  # the service takes 100 per request
+            r = await self._t.request(
+                "POST", f"{self._base}/{check_incident_name(name)}:addIncidentSamples", api_version=self.api_version,
+                json={"incidentSamples": body[i : i + SAMPLES_PER_REQUEST]},
+            )
+            out.extend(IncidentSample.model_validate(x) for x in r.json().get("incidentSamples", []))
+        return out
 
     async def remove_samples(self, name: str, sample_ids: Sequence[str]) -> None:
-        await self._t.request(
-            "POST", f"{self._base}/{check_incident_name(name)}:removeIncidentSamples", api_version=self.api_version,
-            json={"incidentSampleIds": list(sample_ids)},
-        )
+        ids = [check_resource_id(i, "sample id") for i in sample_ids]
+        for i in range(0, len(ids), SAMPLES_PER_REQUEST):
+            await self._t.request(
+                "POST", f"{self._base}/{check_incident_name(name)}:removeIncidentSamples", api_version=self.api_version,
+                json={"incidentSampleIds": ids[i : i + SAMPLES_PER_REQUEST]},
+            )
 
     async def list_samples(self, name: str) -> list[IncidentSample]:
         return [
             IncidentSample.model_validate(x)
-            async for x in _pages(self._t, f"{self._base}/{check_incident_name(name)}/incidentsamples", self.api_version)
+            async for x in _pages(self._t, f"{self._base}/{check_incident_name(name)}/incidentSamples", self.api_version)
         ]
 
     async def get_sample(self, name: str, sample_id: str) -> IncidentSample:
         r = await self._t.request(
-            "GET", f"{self._base}/{check_incident_name(name)}/incidentsamples/{check_resource_id(sample_id, 'sample id')}", api_version=self.api_version
+            "GET", f"{self._base}/{check_incident_name(name)}/incidentSamples/{check_resource_id(sample_id, 'sample id')}", api_version=self.api_version
         )
         return IncidentSample.model_validate(r.json())
 
@@ -215,12 +233,11 @@ class AzureIncidents:
             await asyncio.sleep(poll)
             data = (await self._t.request("GET", "", api_version=self.api_version, url=location)).json()
             status = data.get("status", status)
-        if status == "Failed":
-            error = data.get("error") or {}
-            raise BackendError(
-                f"deploying incident {name!r} failed: {error.get('message', 'no reason given')}",
-                backend="azure", code=error.get("code"),
-            )
+        if status in ("Failed", "Canceled"):
+            error = data.get("error") if isinstance(data.get("error"), dict) else {}
+            reason = data.get("errorMessage") or error.get("message") or "no reason given"
+            raise BackendError(f"deploying incident {name!r} {status.lower()}: {reason}",
+                               backend="azure", code=error.get("code"))
         return str(status)
 
     async def detect(self, text_or_image: Any, names: Sequence[str]) -> list[Finding]:
@@ -230,7 +247,7 @@ class AzureIncidents:
         if self.kind == "text":
             body: dict[str, Any] = {"text": text_or_image, "incidentNames": list(names)}
         else:
-            body = {"image": image_payload(text_or_image, url_key="url"), "incidentNames": list(names)}
+            body = {"image": image_payload(text_or_image, url_key="blobUrl"), "incidentNames": list(names)}
         r = await self._t.request(
             "POST", f"/{self.kind}:detectIncidents", api_version=self.api_version, json=body
         )

@@ -226,16 +226,24 @@ def _error_for(method: str, path: str, response: httpx.Response) -> GuardrailErr
         body = response.json()
     except ValueError:
         body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        code = body["error"].get("code") or code
-        message = body["error"].get("message") or message
+    error = body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    code = error.get("code") or code
+    message = error.get("message") or message
     status = response.status_code
     text = f"Azure {method} {path} answered {status}"
     text += f" {code}: {message}" if code else f": {message}"
+    if error.get("target"):
+        text += f" (target: {error['target']})"
+    exc: GuardrailError
     if status == 404:
-        return NotFoundError(text, code=code, status_code=status)
-    if status == 409:
-        return ConflictError(text, code=code, status_code=status)
-    if status in (400, 413, 422):
-        return InvalidInputError(text, code=code, status_code=status)
-    return BackendError(text, backend="azure", code=code, status_code=status)
+        exc = NotFoundError(text, code=code, status_code=status)
+    elif status == 409:
+        exc = ConflictError(text, code=code, status_code=status)
+    elif status in (400, 413, 422):
+        exc = InvalidInputError(text, code=code, status_code=status)
+    else:
+        exc = BackendError(text, backend="azure", code=code, status_code=status)
+    exc.target = error.get("target")
+    exc.details = list(error.get("details") or [])
+    exc.innererror = error.get("innererror")
+    return exc

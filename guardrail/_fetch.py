@@ -73,14 +73,20 @@ def _next(url: str, response: httpx.Response, hops: int) -> str:
     return urljoin(url, location)
 
 
-def _collect(chunks: Iterable[bytes], url: str, limit: int) -> bytes:
-    out, size = [], 0
-    for chunk in chunks:
-        size += len(chunk)
-        if size > limit:
-            raise LimitExceededError(f"{url[:80]!r} is over the {limit:,}-byte limit")
-        out.append(chunk)
-    return b"".join(out)
+class _Body:
+    """Collects a response body, refusing it once it passes ``limit`` bytes."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        self.url, self.limit, self.chunks, self.size = url, limit, [], 0
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise LimitExceededError(f"{self.url[:80]!r} is over the {self.limit:,}-byte limit")
+        self.chunks.append(chunk)
+
+    def bytes(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] = ()) -> bytes:
@@ -94,7 +100,10 @@ def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] 
                         continue
                     if r.status_code >= 400:
                         raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
-                    return _collect(r.iter_bytes(), url, limit)
+                    body = _Body(url, limit)
+                    for chunk in r.iter_bytes():
+                        body.add(chunk)
+                    return body.bytes()
             except httpx.HTTPError as exc:
                 raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
     raise AssertionError("unreachable")  # pragma: no cover
@@ -113,13 +122,10 @@ async def afetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterabl
                         continue
                     if r.status_code >= 400:
                         raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
-                    chunks, size = [], 0
+                    body = _Body(url, limit)
                     async for chunk in r.aiter_bytes():
-                        size += len(chunk)
-                        if size > limit:
-                            raise LimitExceededError(f"{url[:80]!r} is over the {limit:,}-byte limit")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
+                        body.add(chunk)
+                    return body.bytes()
             except httpx.HTTPError as exc:
                 raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
     raise AssertionError("unreachable")  # pragma: no cover

@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# Property tests: 100 examples each by default; HYPOTHESIS_PROFILE=deep for a long run.
+settings.register_profile("default", max_examples=100)
+settings.register_profile("deep", max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 from guardrail import LocalEngine
 

@@ -61,7 +61,7 @@ def test_lone_surrogates_are_analysed_not_crashed(full_engine):
     assert item.text == "odd\ufffdterm"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.characters(codec=None, categories=None), min_size=0, max_size=60),
        st.sampled_from(["prompt", "completion"]))
 def test_any_unicode_gets_a_verdict_or_a_typed_error(full_engine, text, direction):

@@ -191,3 +191,30 @@ def test_guardrail_serve_command_answers_and_stops_on_sigterm(tmp_path):
     assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in err, err
     access = [line for line in err.splitlines() if '"path"' in line]
     assert any('"/contentsafety/text/blocklists"' in line and '"status": 200' in line for line in access), err
+
+
+def test_incidents_through_the_server_with_azure_backend(server):
+    from guardrail.backends.azure import AzureBackend
+
+    async def run():
+        backend = AzureBackend(server, key=KEY)
+        ti = backend.text_incidents
+        await ti.create_or_update("giveaway", description="crypto doubling")
+        added = await ti.add_samples("giveaway", [f"Send {n} BTC to this wallet and get {2 * n} BTC back!"
+                                                  for n in range(1, 120)])
+        assert len(added) == 119  # two requests of at most 100
+        assert len(await ti.list_samples("giveaway")) == 119
+        assert (await ti.get_sample("giveaway", added[0].incident_sample_id)).text.startswith("Send 1 BTC")
+        assert await ti.deploy("giveaway", poll=0.01) == "Succeeded"
+        hits = await ti.detect("Send 3 BTC to this wallet and you get 6 BTC back!", ["giveaway"])
+        misses = await ti.detect("What a lovely morning for a walk.", ["giveaway"])
+        got = await ti.get("giveaway")
+        await ti.remove_samples("giveaway", [added[0].incident_sample_id])
+        names = [i.incident_name for i in await ti.list()]
+        await ti.delete("giveaway")
+        await backend.aclose()
+        return hits, misses, got, names
+
+    hits, misses, got, names = asyncio.run(run())
+    assert [h.name for h in hits] == ["giveaway"] and misses == []
+    assert got.description == "crypto doubling" and names == ["giveaway"]

@@ -81,7 +81,7 @@ async def run_filter(guard: Guard, chunks: list[str]) -> tuple[list[str], object
     return out, f
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -213,7 +213,7 @@ async def _all_adapters(guard: Guard, chunks: list[str]) -> dict[str, tuple[str,
     return out
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts(), st.lists(st.integers(0, 10_000), max_size=25))
 def test_every_adapter_streams_what_invoke_delivers(guard, text, cuts):
     expected = guard.check_completion_sync(text).text

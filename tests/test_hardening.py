@@ -201,11 +201,12 @@ def test_stream_chunks_with_surrogates(engine):
 async def test_long_texts_do_not_starve_a_short_prompt(engine):
     # 10 s: the short prompt needs only the batch in flight; behind six long texts in
     # arrival order (the old default pool) it waited for all of them, far longer.
-    guard = Guard({"fail_mode": "open", "timeout": 10.0}, backend=engine)
+    guard = Guard({"fail_mode": "open", "timeout": 10.0}, backend=engine, max_text_length=100_000)
     await guard.check_prompt("warm up the model")
     long = ("The committee met on Tuesday to discuss the budget and the opening hours. " * 700)[:50_000]
     jobs = [asyncio.create_task(guard.check_prompt(long)) for _ in range(6)]
     await asyncio.sleep(0.2)
+    assert not any(job.done() for job in jobs)  # the long checks are really queued or running
     verdict = await guard.check_prompt("I am going to stab you tonight, I know where you live.")
     # Before: queued behind the long texts, it timed out and fail-open let it through.
     assert verdict.blocked and not verdict.errors
@@ -218,7 +219,7 @@ async def test_long_texts_do_not_starve_a_short_prompt(engine):
 async def test_work_of_a_caller_that_gave_up_stops(engine):
     guard = Guard({"fail_mode": "open", "timeout": 0.3}, backend=engine)
     await guard.check_prompt("warm up the model")
-    long = ("Plain words about gardening and the weather in spring. " * 2000)[:100_000]
+    long = ("Plain words about gardening and the weather in spring. " * 2000)[:40_000]  # ~3 s of work
     verdict = await guard.check_prompt(long)
     assert verdict.errors and "timed out" in verdict.errors[0]
     started = time.perf_counter()
@@ -275,3 +276,13 @@ async def test_concurrent_checks_are_batched_into_one_model_run(engine, monkeypa
     mixed = await asyncio.gather(guard.check_prompt("What a lovely morning."),
                                  guard.check_prompt("I will stab you tonight, I know where you live."))
     assert mixed[0].allowed and mixed[1].blocked and mixed[1].reason == single.reason
+
+
+async def test_the_longest_text_the_local_engine_accepts_is_checked_within_the_default_timeout(engine):
+    guard = Guard(backend=engine)  # the default policy: harm at 4, timeout 5 s
+    await guard.check_prompt("warm up the model")
+    text = ("The committee met on Tuesday to discuss the library budget and the reading room. " * 600)[
+        : guard.max_text_length]
+    assert len(text) == 40_000
+    verdict = await guard.check_prompt(text)
+    assert verdict.allowed and not verdict.errors, verdict.errors  # before: 100,000 could never pass

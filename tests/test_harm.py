@@ -208,7 +208,7 @@ def test_cli_analyze_table_and_file(tmp_path, capsys):
         (["analyze", "--categories", "Hate,Gore", "x"], "unknown harm category 'Gore'"),
         (["analyze", "--output-type", "TenLevels", "x"], "unknown output type"),
         (["analyze", "   "], "empty"),
-        (["analyze", "x" * 100_001], "over the limit of 100,000"),
+        (["analyze", "x" * 40_001], "over the limit of 40,000"),
     ],
 )
 def test_cli_analyze_bad_input_exits_2_with_a_fix(argv, message, capsys):

@@ -143,6 +143,8 @@ class Backend:
     """
 
     name = "base"
+    max_text_length = 100_000
+    """The Guard's default bound on a text's length for this backend."""
 
     def supports(self, analysis: str) -> bool:
         return False

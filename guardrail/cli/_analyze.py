@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from .._exceptions import EmptyTextError, InvalidInputError, TextTooLongError
-from .._guard import DEFAULT_MAX_TEXT_LENGTH
+from ..backends.local.engine import LocalEngine
 from .._models import HarmCategory, OutputType
 from ._backend import Session
 from ._io import print_table, read_texts, shorten
@@ -64,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         if not text.strip():
             where = f"input {n}" if args.file else "the text"
             raise EmptyTextError(f"{where} is empty; give text with at least one non-space character")
-        if len(text) > DEFAULT_MAX_TEXT_LENGTH:  # the Guard's bound: analysis time grows with length
+        if len(text) > LocalEngine.max_text_length:  # the Guard's bound: analysis time grows with length
             where = f"input {n}" if args.file else "the text"
             raise TextTooLongError(
-                f"{where} has {len(text):,} characters, over the limit of {DEFAULT_MAX_TEXT_LENGTH:,}; split it"
+                f"{where} has {len(text):,} characters, over the limit of {LocalEngine.max_text_length:,}; split it"
             )
     with Session(args) as session:
         results = [session.run(session.backend.analyze_harm(t, categories, output_type)) for t in texts]

@@ -207,6 +207,9 @@ async def test_long_texts_do_not_starve_a_short_prompt(engine):
     jobs = [asyncio.create_task(guard.check_prompt(long)) for _ in range(6)]
     await asyncio.sleep(0.2)
     assert not any(job.done() for job in jobs)  # the long checks are really queued or running
+    late = [asyncio.create_task(guard.check_prompt(long)) for _ in range(2)]  # queued behind the first
+    jobs += late
+    await asyncio.sleep(0.05)
     verdict = await guard.check_prompt("I am going to stab you tonight, I know where you live.")
     # Before: queued behind the long texts, it timed out and fail-open let it through.
     assert verdict.blocked and not verdict.errors

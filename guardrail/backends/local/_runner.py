@@ -81,8 +81,15 @@ class ModelRunner:
         # the lock held; takes the cheapest queued jobs of the same kind.
         if job.batch is None:
             return []
-        out = [j for j in self._heap if j.batch is not None and j.batch.key == job.batch.key]
-        out = sorted(out)[: self.max_batch - 1]
+        # Only jobs of similar size join: a short prompt must not wait for a long text
+        # that happens to be queued too.
+        bound = max(job.cost * 4, 2000.0)
+        out, total = [], job.cost
+        for j in sorted(j for j in self._heap if j.batch is not None and j.batch.key == job.batch.key):
+            if len(out) >= self.max_batch - 1 or j.cost > bound or total + j.cost > 16_000:
+                break
+            out.append(j)
+            total += j.cost
         if out:
             taken = {id(j) for j in out}
             self._heap = [j for j in self._heap if id(j) not in taken]

@@ -89,17 +89,25 @@ class _Body:
         return b"".join(self.chunks)
 
 
+def _redirect(url: str, r: httpx.Response, hops: int) -> str | None:
+    """Where a redirect leads (checked again by the caller), or None to read this answer."""
+    if r.is_redirect:
+        return _next(url, r, hops)
+    if r.status_code >= 400:
+        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
+    return None
+
+
 def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] = ()) -> bytes:
+    allowed = tuple(allowed_hosts)  # read at every hop
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for hops in range(MAX_REDIRECTS + 1):
-            check_url(url, allowed_hosts)
+            check_url(url, allowed)
             try:
                 with client.stream("GET", url) as r:
-                    if r.is_redirect:
-                        url = _next(url, r, hops)
+                    if (target := _redirect(url, r, hops)) is not None:
+                        url = target
                         continue
-                    if r.status_code >= 400:
-                        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
                     body = _Body(url, limit)
                     for chunk in r.iter_bytes():
                         body.add(chunk)
@@ -112,16 +120,15 @@ def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] 
 async def afetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] = ()) -> bytes:
     import asyncio
 
+    allowed = tuple(allowed_hosts)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
         for hops in range(MAX_REDIRECTS + 1):
-            await asyncio.to_thread(check_url, url, tuple(allowed_hosts))  # DNS off the loop
+            await asyncio.to_thread(check_url, url, allowed)  # DNS off the loop
             try:
                 async with client.stream("GET", url) as r:
-                    if r.is_redirect:
-                        url = _next(url, r, hops)
+                    if (target := _redirect(url, r, hops)) is not None:
+                        url = target
                         continue
-                    if r.status_code >= 400:
-                        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
                     body = _Body(url, limit)
                     async for chunk in r.aiter_bytes():
                         body.add(chunk)

@@ -34,22 +34,21 @@ class Cancelled(Exception):
     """The caller went away; the model stopped between batches."""
 
 
-@dataclass(order=True)
-class _Job:
-    cost: float
-    seq: int
-    run: Callable[[], None] = field(compare=False)
-    batch: Any = field(default=None, compare=False)  # a _Batchable: runs with its peers
-
-
 @dataclass
 class _Batchable:
-    key: object
+    key: tuple[object, Callable[..., list[Any]]]  # (kind, fn); kind None never batches
     item: Any
     future: Future[Any]
     stop: threading.Event
     queued: float
     timings: dict[str, float] | None
+
+
+@dataclass(order=True)
+class _Job:
+    cost: float
+    seq: int
+    batch: _Batchable = field(compare=False)
 
 
 class ModelRunner:
@@ -79,13 +78,13 @@ class ModelRunner:
     def _peers(self, job: _Job) -> list[_Job]:
         # Micro-batching: checks that arrived together run in one model call. Called with
         # the lock held; takes the cheapest queued jobs of the same kind.
-        if job.batch is None:
+        if job.batch.key[0] is None:
             return []
         # Only jobs of similar size join: a short prompt must not wait for a long text
         # that happens to be queued too.
         bound = max(job.cost * 4, 2000.0)
         out, total = [], job.cost
-        for j in sorted(j for j in self._heap if j.batch is not None and j.batch.key == job.batch.key):
+        for j in sorted(j for j in self._heap if j.batch.key == job.batch.key):
             if len(out) >= self.max_batch - 1 or j.cost > bound or total + j.cost > 16_000:
                 break
             out.append(j)
@@ -97,9 +96,6 @@ class ModelRunner:
         return out
 
     def _dispatch(self, job: _Job, peers: list[_Job]) -> None:
-        if job.batch is None:
-            job.run()
-            return
         members = [j.batch for j in (job, *peers) if j.batch.future.set_running_or_notify_cancel()]
         if not members:
             return
@@ -127,7 +123,7 @@ class ModelRunner:
         one call ``fn([items], stop=, checkpoint=) -> [results]`` (at most ``max_batch``)."""
         future: Future[Any] = Future()
         batch = _Batchable((key, fn), item, future, threading.Event(), time.perf_counter(), check_timings.get())
-        self._submit(_Job(cost, next(self._seq), lambda: None, batch))
+        self._submit(_Job(cost, next(self._seq), batch))
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
@@ -158,34 +154,13 @@ class ModelRunner:
             self._dispatch(job, peers)
 
     async def run(self, fn: Callable[..., Any], *args: Any, cost: float = 1.0, **kwargs: Any) -> Any:
-        """``fn(*args, stop=Event, **kwargs)`` on the model pool, cheapest first; ``stop``
-        is set when the awaiting caller is cancelled."""
-        stop = threading.Event()
-        queued = time.perf_counter()
-        timings = check_timings.get()
-        future: Future[Any] = Future()
+        """``fn(*args, stop=Event, checkpoint=..., **kwargs)`` on the model pool, cheapest
+        first, alone; ``stop`` is set when the awaiting caller is cancelled."""
 
-        def task() -> None:
-            if not future.set_running_or_notify_cancel():
-                return  # the caller gave up while it waited
-            if timings is not None:
-                timings["queue"] = timings.get("queue", 0.0) + (time.perf_counter() - queued) * 1000.0
-            outer = getattr(self._local, "cost", None)
-            self._local.cost = cost
-            try:
-                future.set_result(fn(*args, stop=stop, checkpoint=self.checkpoint, **kwargs))
-            except BaseException as exc:  # handed to the awaiting caller
-                future.set_exception(exc)
-            finally:
-                self._local.cost = outer
+        def alone(items: list[Any], *, stop: Any, checkpoint: Any) -> list[Any]:
+            return [fn(*args, stop=stop, checkpoint=checkpoint, **kwargs)]
 
-        self._submit(_Job(cost, next(self._seq), task))
-        try:
-            return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            stop.set()
-            future.cancel()  # still queued: never starts
-            raise
+        return await self.run_batched(None, alone, None, cost=cost)
 
     def shutdown(self) -> None:
         with self._cond:

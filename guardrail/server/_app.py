@@ -77,6 +77,15 @@ def _int_param(request: Request, name: str, low: int, high: int | None = None) -
     return int(raw)
 
 
+def _exists(get: Callable[[str], Any], name: str) -> bool:
+    """For 200 vs 201 on upsert: one lookup, not a listing of every resource."""
+    try:
+        get(name)
+    except NotFoundError:
+        return False
+    return True
+
+
 class _Api:
     def __init__(self, engine: LocalEngine) -> None:
         self.engine = engine
@@ -145,7 +154,7 @@ class _Api:
             lists.delete(name)
             return Response(status_code=204)
         data = await _body(request)  # PATCH, merge-patch: an absent description is kept
-        existed = any(b.blocklist_name == name for b in lists.list())
+        existed = _exists(lists.get, name)
         bl = lists.create_or_update(name, description=_field(data, "description", str))
         return JSONResponse(self._list(bl), status_code=200 if existed else 201)
 
@@ -234,7 +243,7 @@ class _Incidents:
             return Response(status_code=204)
         data = await _body(request)
         definition = _field(data, "incidentDefinition", str) or _field(data, "description", str)
-        existed = any(i.incident_name == name for i in incidents.list())
+        existed = _exists(incidents.get, name)
         inc = incidents.create_or_update(name, description=definition)
         return JSONResponse(self._incident(inc), status_code=200 if existed else 201)
 

@@ -367,10 +367,14 @@ def authored_rows(rng: random.Random) -> list[Row]:
     (scripts/harm_data/families.py), each also once obfuscated as a user would type it."""
     sys.path.insert(0, str(ROOT / "scripts" / "harm_data"))
     import families
+    import safe_prompts
 
     items = [json.loads(line) for line in AUTHORED.open(encoding="utf-8")]
-    pairs = [(i["text"], i["severity"]) for i in items] + contrast_rows() + families.rows(rng)
-    out = [Row(text, [sev.get(c, 0) / 7.0 for c in CATS], 2.0, "authored") for text, sev in pairs]
+    pairs = ([(i["text"], i["severity"]) for i in items] + contrast_rows() + families.rows(rng)
+             + safe_prompts.rows(rng))
+    # Weight 3 and listed twice (as v4): at v5's weight 2, once, the stance lessons drowned
+    # in the shared rows and safe prompts with alarming words reached 4+ four times as often.
+    out = [Row(text, [sev.get(c, 0) / 7.0 for c in CATS], 3.0, "authored") for text, sev in pairs] * 2
     out += [Row(families.obfuscate(r.text, rng), r.target, 1.0, "authored+obfuscated")
             for r in out if len(r.text) < 300]
     return out

@@ -218,3 +218,61 @@ def test_incidents_through_the_server_with_azure_backend(server):
     hits, misses, got, names = asyncio.run(run())
     assert [h.name for h in hits] == ["giveaway"] and misses == []
     assert got.description == "crypto doubling" and names == ["giveaway"]
+
+
+def test_serve_with_two_workers_shares_one_store(tmp_path):
+    """`guardrail serve --workers 2`: every request, whichever worker takes it, sees the
+    blocklist items the other worker wrote (the matcher caches follow the store's revision)."""
+    import signal
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "guardrail", "serve", "--port", str(port), "--workers", "2",
+                             "--store", str(tmp_path / "s.sqlite3")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{url}/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        v = {"api-version": "2024-09-01"}
+        with httpx.Client(base_url=f"{url}/contentsafety", params=v) as client:
+            client.patch("/text/blocklists/w", json={}).raise_for_status()
+            for n in range(12):  # new connections spread over the workers
+                with httpx.Client(base_url=f"{url}/contentsafety", params=v) as fresh:
+                    r = fresh.post("/text/blocklists/w:addOrUpdateBlocklistItems",
+                                   json={"blocklistItems": [{"text": f"codeword{n}"}]})
+                    r.raise_for_status()
+                    for m in range(n + 1):
+                        hit = fresh.post("/text:analyze", json={"text": f"say codeword{m} now", "categories": [],
+                                                                "blocklistNames": ["w"]}).json()
+                        assert [x["blocklistItemText"] for x in hit["blocklistsMatch"]] == [f"codeword{m}"], (n, m)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode in (0, -signal.SIGTERM), err
+    started = {line.split("[")[1].split("]")[0] for line in err.splitlines() if "Started server process" in line}
+    assert len(started) == 2, err  # two worker processes served
+
+
+def test_the_workers_listener_is_tcp_so_connections_get_nodelay():
+    """uvicorn binds the --workers socket with proto 0; asyncio then leaves Nagle on and
+    every keep-alive request waits for a delayed ACK (~40 ms). Ours says IPPROTO_TCP."""
+    from guardrail.server._uvicorn import Config
+
+    sock = Config("guardrail.server._factory:app", factory=True, host="127.0.0.1", port=0, workers=2).bind_socket()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+        sock.listen()
+        with socket.create_connection(sock.getsockname()) as client:
+            conn, _ = sock.accept()
+            with conn:
+                assert conn.proto == socket.IPPROTO_TCP  # what asyncio checks before TCP_NODELAY
+    finally:
+        sock.close()

@@ -16,14 +16,18 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "serve",
         help="serve the local engine over the Azure AI Content Safety REST API",
-        description="Answer the Content Safety REST API (text:analyze, blocklists) from the local engine, so "
+        description="Answer the Content Safety REST API (text:analyze, blocklists, incidents, custom "
+        "categories) from the local engine, so "
         "the official azure-ai-contentsafety SDK and curl scripts work against it. Needs "
         "pip install 'guardrail[server]'.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=5000, help="port (default 5000)")
     p.add_argument("--key", help=f"required Ocp-Apim-Subscription-Key (also ${KEY_ENV})")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes sharing the store (default 1)")
+    p.add_argument("--allow-fetch", action="append", default=[], metavar="HOST",
+                   help="a host or network (10.0.0.0/8) a category's sampleBlobUrl may reach although it is "
+                   "internal; repeat for more")
     p.set_defaults(run=run)
 
 
@@ -52,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     # The workers build their app from the environment (uvicorn imports the factory in each).
     if args.store:
         os.environ["GUARDRAIL_STORE"] = args.store
+    from ..server._factory import FETCH_HOSTS_ENV
+
+    os.environ[FETCH_HOSTS_ENV] = ",".join(args.allow_fetch)
     if key is not None:
         os.environ[KEY_ENV] = key
     else:
@@ -60,8 +67,21 @@ def run(args: argparse.Namespace) -> int:
 
     from uvicorn.config import LOGGING_CONFIG
 
+    from ..server._uvicorn import Config
+
     log_config = copy.deepcopy(LOGGING_CONFIG)  # the JSON access lines of guardrail.server too
     log_config["loggers"]["guardrail.server"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    uvicorn.run("guardrail.server._factory:app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", timeout_graceful_shutdown=10, log_config=log_config)
-    return 0
+    config = Config("guardrail.server._factory:app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level="info", timeout_graceful_shutdown=10, log_config=log_config)
+    try:
+        if config.workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            return 0
+        server = uvicorn.Server(config)
+        server.run()
+    except KeyboardInterrupt:
+        return 0
+    return 0 if server.started else 1  # e.g. the port was taken (uvicorn logged why)
+

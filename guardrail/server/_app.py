@@ -9,81 +9,35 @@ import hmac
 import json
 import logging
 import time
-import uuid
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Route
 
 from .._exceptions import GuardrailError
 from .._models import HarmCategory, OutputType
-from .._exceptions import NotFoundError
-from .._resources import check_blocklist_name, check_incident_name, check_resource_id
-from ..backends._base import IncidentRef
+from .._resources import check_blocklist_name, check_resource_id
 from ..backends.local import LocalEngine
+from ._categories import Categories, customized_categories
 from ._errors import ApiError, error_response, from_guardrail
+from ._http import MAX_BODY_BYTES, MAX_PAGE, body, exists, field, page, text_field
+from ._incidents import Incidents
 
 __all__ = ["API_VERSIONS", "MAX_BODY_BYTES", "create_app"]
 
 logger = logging.getLogger("guardrail.server")
 
-API_VERSIONS = ("2023-10-01", "2024-09-01", "2023-10-30-preview", "2024-02-15-preview",
-                "2024-04-15-preview", "2024-05-15-preview")
-MAX_BODY_BYTES = 8 * 1024 * 1024  # a 4 MB image as base64, with room for the JSON around it
-TEXT_LIMIT = 10_000
+GA_VERSIONS = ("2023-10-01", "2024-09-01")
+# Previews whose spec (or the seeds' documents) has incident and custom-category operations.
+INCIDENT_VERSIONS = ("2023-10-30-preview", "2024-02-15-preview", "2024-04-15-preview", "2024-09-15-preview")
+CATEGORY_VERSIONS = ("2024-02-15-preview", "2024-04-15-preview", "2024-05-15-preview", "2024-09-15-preview")
+API_VERSIONS = tuple(dict.fromkeys(GA_VERSIONS + INCIDENT_VERSIONS + CATEGORY_VERSIONS))
 KEY_HEADER = "ocp-apim-subscription-key"
-MAX_PAGE = 100
 Handler = Callable[[Request], Awaitable[Response]]
-
-
-async def _body(request: Request) -> dict[str, Any]:
-    size = 0
-    chunks = []
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:  # refused before it is read whole
-            raise ApiError(413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES:,} bytes")
-        chunks.append(chunk)
-    try:
-        data = json.loads(b"".join(chunks) or b"null")
-    except ValueError:
-        raise ApiError(400, "InvalidRequestBody", "the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "InvalidRequestBody", "the request body must be a JSON object")
-    return data
-
-
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-    value = data.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, kind) or isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ApiError(400, "InvalidRequestBody", f"{name} has the wrong type", target=name)
-    return value
-
-
-def _int_param(request: Request, name: str, low: int, high: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        raise ApiError(400, "InvalidRequest", f"query parameter {name} must be an integer >= {low}"
-                       + (f" and <= {high}" if high is not None else ""), target=name)
-    return int(raw)
-
-
-def _exists(get: Callable[[str], Any], name: str) -> bool:
-    """For 200 vs 201 on upsert: one lookup, not a listing of every resource."""
-    try:
-        get(name)
-    except NotFoundError:
-        return False
-    return True
 
 
 class _Api:
@@ -93,41 +47,43 @@ class _Api:
     # -- analyze -------------------------------------------------------------------------
 
     async def analyze_text(self, request: Request) -> Response:
-        data = await _body(request)
-        text = data.get("text")
-        if not isinstance(text, str) or not text:
-            raise ApiError(400, "InvalidRequestBody", "text must be a non-empty string", target="text")
-        if len(text) > TEXT_LIMIT:
-            raise ApiError(400, "InvalidRequestBody", f"text is {len(text):,} characters; the limit is "
-                           f"{TEXT_LIMIT:,}", target="text")
-        names = _field(data, "categories", list, [c.value for c in HarmCategory])
+        data = await body(request)
+        text = text_field(data)
+        names = field(data, "categories", list, [c.value for c in HarmCategory])
         try:
             categories = [HarmCategory(c) for c in names]
         except ValueError:
             raise ApiError(400, "InvalidRequestBody", "categories must be Hate, SelfHarm, Sexual or Violence",
                            target="categories") from None
         try:
-            output = OutputType(_field(data, "outputType", str, OutputType.FOUR_SEVERITY_LEVELS.value))
+            output = OutputType(field(data, "outputType", str, OutputType.FOUR_SEVERITY_LEVELS.value))
         except ValueError:
             raise ApiError(400, "InvalidRequestBody", "outputType must be FourSeverityLevels or "
                            "EightSeverityLevels", target="outputType") from None
-        lists = _field(data, "blocklistNames", list, [])
+        lists = field(data, "blocklistNames", list, [])
         for name in lists:
             check_blocklist_name(name)
-        halt = _field(data, "haltOnBlocklistHit", bool, False)
+        halt = field(data, "haltOnBlocklistHit", bool, False)
+        version = request.query_params["api-version"]
+        custom = customized_categories(data, version) if version in CATEGORY_VERSIONS else []
         matches = self.engine.match_blocklists_sync(text, lists) if lists else []
-        body: dict[str, Any] = {"blocklistsMatch": [
+        out: dict[str, Any] = {"blocklistsMatch": [
             {"blocklistName": f.name, "blocklistItemId": f.item_id, "blocklistItemText": f.item_text}
             for f in matches]}
         if matches and halt:
-            body["categoriesAnalysis"] = []
-        else:
-            found = await self.engine.analyze_harm(text, categories, output)
-            body["categoriesAnalysis"] = [{"category": f.name, "severity": f.severity} for f in found]
-        return JSONResponse(body)
+            out["categoriesAnalysis"] = []
+            return JSONResponse(out)
+        # An explicit empty list asks for no harm categories: blocklist-only calls skip the model.
+        found = await self.engine.analyze_harm(text, categories, output) if categories else []
+        out["categoriesAnalysis"] = [{"category": f.name, "severity": f.severity} for f in found]
+        if custom:
+            hits = await self.engine.analyze_custom_categories(text, custom)
+            out["textCustomizedCategoriesAnalysis"] = [{"categoryName": f.name, "detected": bool(f.detected)}
+                                                        for f in hits]
+        return JSONResponse(out)
 
     async def analyze_image(self, request: Request) -> Response:
-        await _body(request)
+        await body(request)
         raise ApiError(501, "NotSupported", "the local engine has no image harm model; image incidents "
                        "are answered by image:detectIncidents")
 
@@ -153,15 +109,15 @@ class _Api:
         if request.method == "DELETE":
             lists.delete(name)
             return Response(status_code=204)
-        data = await _body(request)  # PATCH, merge-patch: an absent description is kept
-        existed = _exists(lists.get, name)
-        bl = lists.create_or_update(name, description=_field(data, "description", str))
+        data = await body(request)  # PATCH, merge-patch: an absent description is kept
+        existed = exists(lists.get, name)
+        bl = lists.create_or_update(name, description=field(data, "description", str))
         return JSONResponse(self._list(bl), status_code=200 if existed else 201)
 
     async def add_items(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
-        data = await _body(request)
-        items = _field(data, "blocklistItems", list)
+        data = await body(request)
+        items = field(data, "blocklistItems", list)
         if not items:
             raise ApiError(400, "InvalidRequestBody", "blocklistItems must be a non-empty list", target="blocklistItems")
         if len(items) > MAX_PAGE:
@@ -171,8 +127,8 @@ class _Api:
 
     async def remove_items(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
-        data = await _body(request)
-        ids = _field(data, "blocklistItemIds", list)
+        data = await body(request)
+        ids = field(data, "blocklistItemIds", list)
         if not ids:
             raise ApiError(400, "InvalidRequestBody", "blocklistItemIds must be a non-empty list",
                            target="blocklistItemIds")
@@ -183,20 +139,8 @@ class _Api:
 
     async def list_items(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
-        top = _int_param(request, "top", 0)
-        skip = _int_param(request, "skip", 0) or 0
-        page = _int_param(request, "maxpagesize", 1, MAX_PAGE) or MAX_PAGE
-        want = page if top is None else min(page, top)
-        items = self.engine.blocklists.list_items(name, top=want + 1, skip=skip)
-        body: dict[str, Any] = {"value": [self._item(i) for i in items[:want]]}
-        left = None if top is None else top - want
-        if len(items) > want and (left is None or left > 0):
-            query = {"skip": str(skip + want), "maxpagesize": str(page),
-                     "api-version": request.query_params["api-version"]}
-            if left is not None:
-                query["top"] = str(left)
-            body["nextLink"] = str(request.url.replace_query_params(**query))
-        return JSONResponse(body)
+        return page(request, lambda limit, skip: self.engine.blocklists.list_items(name, top=limit, skip=skip),
+                    self._item)
 
     async def get_item(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
@@ -204,132 +148,12 @@ class _Api:
         return JSONResponse(self._item(self.engine.blocklists.get_item(name, item_id)))
 
 
-class _Incidents:
-    """Text and image incidents (the previews' routes), answered by the local engine. Deploy
-    is a long-running operation as in the service: 202 with Operation-Location, whose status
-    route reports the outcome (local deploys finish at once)."""
-
-    def __init__(self, engine: LocalEngine) -> None:
-        self.engine = engine
-        self.operations: dict[str, dict[str, Any]] = {}
-
-    def _of(self, request: Request) -> Any:
-        return self.engine.text_incidents if request.path_params["kind"] == "text" else self.engine.image_incidents
-
-    @staticmethod
-    def _incident(inc: Any) -> dict[str, Any]:
-        body = {"incidentName": inc.incident_name, "status": inc.status, "created": inc.created,
-                "lastUpdated": inc.last_updated}
-        if inc.kind == "text":
-            body["incidentDefinition"] = inc.description
-        return {k: v for k, v in body.items() if v is not None}
-
-    @staticmethod
-    def _sample(sample: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {"incidentSampleId": sample.incident_sample_id}
-        if sample.text is not None:
-            body["text"] = sample.text
-        if sample.image is not None:
-            body["image"] = {"content": sample.image.content}
-        return body
-
-    async def incident(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        incidents = self._of(request)
-        if request.method == "GET":
-            return JSONResponse(self._incident(incidents.get(name)))
-        if request.method == "DELETE":
-            incidents.delete(name)
-            return Response(status_code=204)
-        data = await _body(request)
-        definition = _field(data, "incidentDefinition", str) or _field(data, "description", str)
-        existed = _exists(incidents.get, name)
-        inc = incidents.create_or_update(name, description=definition)
-        return JSONResponse(self._incident(inc), status_code=200 if existed else 201)
-
-    async def list(self, request: Request) -> Response:
-        return JSONResponse({"value": [self._incident(i) for i in self._of(request).list()]})
-
-    async def add_samples(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        data = await _body(request)
-        samples = _field(data, "incidentSamples", list)
-        if not samples or len(samples) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"incidentSamples must hold 1 to {MAX_PAGE} samples",
-                           target="incidentSamples")
-        if request.path_params["kind"] == "text":
-            values = [s.get("text") if isinstance(s, dict) else None for s in samples]
-        else:
-            values = [(s.get("image") or {}).get("content") if isinstance(s, dict) else None for s in samples]
-        if any(not isinstance(v, str) for v in values):
-            raise ApiError(400, "InvalidRequestBody", "each sample needs its text (or image.content)",
-                           target="incidentSamples")
-        added = self._of(request).add_samples(name, values)
-        return JSONResponse({"incidentSamples": [self._sample(x) for x in added]})
-
-    async def remove_samples(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        ids = _field(await _body(request), "incidentSampleIds", list)
-        if not ids or len(ids) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"incidentSampleIds must hold 1 to {MAX_PAGE} ids",
-                           target="incidentSampleIds")
-        self._of(request).remove_samples(name, [check_resource_id(i, "sample id") for i in ids])
-        return Response(status_code=204)
-
-    async def list_samples(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        return JSONResponse({"value": [self._sample(x) for x in self._of(request).list_samples(name)]})
-
-    async def get_sample(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        sample_id = check_resource_id(request.path_params["sample_id"], "sample id")
-        return JSONResponse(self._sample(self._of(request).get_sample(name, sample_id)))
-
-    async def deploy(self, request: Request) -> Response:
-        name = check_incident_name(request.path_params["name"])
-        op = str(uuid.uuid4())
-        try:
-            status = self._of(request).deploy(name)
-            self.operations[op] = {"id": op, "status": status}
-        except GuardrailError as exc:
-            if isinstance(exc, NotFoundError):
-                raise
-            self.operations[op] = {"id": op, "status": "Failed", "errorMessage": str(exc)}
-        kind = request.path_params["kind"]
-        location = request.url.replace(path=f"/contentsafety/{kind}/incidents/operations/{op}",
-                                       query=f"api-version={request.query_params['api-version']}")
-        return JSONResponse(self.operations[op], status_code=202, headers={"Operation-Location": str(location)})
-
-    async def operation(self, request: Request) -> Response:
-        op = self.operations.get(request.path_params["op"])
-        if op is None:
-            raise ApiError(404, "NotFound", "no such operation")
-        return JSONResponse(op)
-
-    async def detect(self, request: Request) -> Response:
-        data = await _body(request)
-        names = _field(data, "incidentNames", list)
-        if not names:
-            raise ApiError(400, "InvalidRequestBody", "incidentNames must be a non-empty list", target="incidentNames")
-        if request.path_params["kind"] == "text":
-            value = data.get("text")
-            if not isinstance(value, str) or not value:
-                raise ApiError(400, "InvalidRequestBody", "text must be a non-empty string", target="text")
-            if len(value) > TEXT_LIMIT:
-                raise ApiError(400, "InvalidRequestBody", f"text is over {TEXT_LIMIT:,} characters", target="text")
-            found = await self.engine.detect_incidents(value, [IncidentRef(check_incident_name(n)) for n in names])
-        else:
-            image = data.get("image") if isinstance(data.get("image"), dict) else {}
-            if not isinstance(image.get("content"), str):
-                raise ApiError(400, "InvalidRequestBody", "image.content (base64) is required; the local server "
-                               "does not fetch blobUrl", target="image")
-            found = await self.engine.detect_image_incidents(
-                image["content"], [IncidentRef(check_incident_name(n)) for n in names])
-        return JSONResponse({"incidentMatches": [{"incidentName": f.name} for f in found if f.detected]})
-
-
-def _guarded(handler: Handler) -> Handler:
+def _guarded(handler: Handler, versions: tuple[str, ...]) -> Handler:
     async def run(request: Request) -> Response:
+        version = request.query_params.get("api-version", "")
+        if version not in versions:  # the route exists, but not in the spec of this api-version
+            return error_response(404, "NotFound", f"{request.url.path} is not part of api-version {version}; "
+                                  f"use one of {', '.join(versions)}")
         try:
             return await handler(request)
         except ApiError as exc:
@@ -357,51 +181,50 @@ class _IncidentKind(Convertor):  # "text" or "image" in a path
 register_url_convertor("incidentkind", _IncidentKind())
 
 
-def create_app(engine: LocalEngine | None = None, *, key: str | None = None) -> Starlette:
+def create_app(engine: LocalEngine | None = None, *, key: str | None = None,
+               fetch_hosts: Sequence[str] = ()) -> Starlette:
     """The Content Safety REST API on ``engine`` (a new LocalEngine by default). With ``key``,
-    every request must carry it in ``Ocp-Apim-Subscription-Key``."""
+    every request must carry it in ``Ocp-Apim-Subscription-Key``. ``fetch_hosts`` are hosts
+    (or networks) a category's ``sampleBlobUrl`` may reach although they are internal."""
     engine = engine or LocalEngine()
     api = _Api(engine)
+    inc = Incidents(engine)
+    cats = Categories(engine, fetch_hosts=fetch_hosts)
     base = "/contentsafety"
-    routes = [
-        Route(f"{base}/text:analyze", _guarded(api.analyze_text), methods=["POST"]),
-        Route(f"{base}/image:analyze", _guarded(api.analyze_image), methods=["POST"]),
-        Route(f"{base}/text/blocklists", _guarded(api.list_blocklists), methods=["GET"]),
-        Route(f"{base}/text/blocklists/{{name}}:addOrUpdateBlocklistItems", _guarded(api.add_items), methods=["POST"]),
-        Route(f"{base}/text/blocklists/{{name}}:removeBlocklistItems", _guarded(api.remove_items), methods=["POST"]),
-        Route(f"{base}/text/blocklists/{{name}}/blocklistItems", _guarded(api.list_items), methods=["GET"]),
-        Route(f"{base}/text/blocklists/{{name}}/blocklistItems/{{item_id}}", _guarded(api.get_item), methods=["GET"]),
-        Route(f"{base}/text/blocklists/{{name}}", _guarded(api.blocklist), methods=["GET", "PATCH", "DELETE"]),
-        Route("/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]),
-    ]
-    inc = _Incidents(engine)
+    bl = f"{base}/text/blocklists"
     kinds = "{kind:incidentkind}"
-    routes += [
-        Route(f"{base}/{kinds}:detectIncidents", _guarded(inc.detect), methods=["POST"]),
-        Route(f"{base}/{kinds}/incidents", _guarded(inc.list), methods=["GET"]),
-        Route(f"{base}/{kinds}/incidents/operations/{{op}}", _guarded(inc.operation), methods=["GET"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}:addIncidentSamples", _guarded(inc.add_samples), methods=["POST"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}:removeIncidentSamples", _guarded(inc.remove_samples),
-              methods=["POST"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}:deploy", _guarded(inc.deploy), methods=["POST"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}/incidentSamples", _guarded(inc.list_samples), methods=["GET"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}/incidentSamples/{{sample_id}}", _guarded(inc.get_sample),
-              methods=["GET"]),
-        Route(f"{base}/{kinds}/incidents/{{name}}", _guarded(inc.incident), methods=["GET", "PATCH", "DELETE"]),
+    ga, incidents, categories = API_VERSIONS, INCIDENT_VERSIONS, CATEGORY_VERSIONS
+    table: list[tuple[str, Handler, list[str], tuple[str, ...]]] = [
+        (f"{base}/text:analyze", api.analyze_text, ["POST"], ga),
+        (f"{base}/image:analyze", api.analyze_image, ["POST"], ga),
+        (bl, api.list_blocklists, ["GET"], ga),
+        (f"{bl}/{{name}}:addOrUpdateBlocklistItems", api.add_items, ["POST"], ga),
+        (f"{bl}/{{name}}:removeBlocklistItems", api.remove_items, ["POST"], ga),
+        (f"{bl}/{{name}}/blocklistItems", api.list_items, ["GET"], ga),
+        (f"{bl}/{{name}}/blocklistItems/{{item_id}}", api.get_item, ["GET"], ga),
+        (f"{bl}/{{name}}", api.blocklist, ["GET", "PATCH", "DELETE"], ga),
+        (f"{base}/{kinds}:detectIncidents", inc.detect, ["POST"], incidents),
+        (f"{base}/{kinds}/incidents", inc.list, ["GET"], incidents),
+        (f"{base}/{kinds}/incidents/operations/{{op}}", inc.operation, ["GET"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}:addIncidentSamples", inc.add_samples, ["POST"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}:removeIncidentSamples", inc.remove_samples, ["POST"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}:deploy", inc.deploy, ["POST"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}/incidentSamples", inc.list_samples, ["GET"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}/incidentSamples/{{sample_id}}", inc.get_sample, ["GET"], incidents),
+        (f"{base}/{kinds}/incidents/{{name}}", inc.incident, ["GET", "PATCH", "DELETE"], incidents),
+        (f"{base}/text:analyzeCustomCategory", cats.analyze, ["POST"], categories),
+        (f"{base}/text/categories", cats.list, ["GET"], categories),
+        (f"{base}/text/categories/operations/{{op}}", cats.operation, ["GET"], categories),
+        (f"{base}/text/categories/{{name}}:build", cats.build, ["POST"], categories),
+        (f"{base}/text/categories/{{name}}", cats.category, ["GET", "PUT", "DELETE"], categories),
     ]
+    routes = [Route(path, _guarded(handler, versions), methods=methods) for path, handler, methods, versions in table]
+    routes.append(Route("/health", lambda request: JSONResponse({"status": "ok"}), methods=["GET"]))
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         engine.close()  # graceful shutdown (SIGTERM): builds finish, the store closes
-
-    class Gate(BaseHTTPMiddleware):
-        async def dispatch(self, request: Request, call_next: Any) -> Response:
-            started = time.perf_counter()
-            response = await _gate(request, call_next, key)
-            logger.info(json.dumps({"method": request.method, "path": request.url.path,
-                                    "status": response.status_code,
-                                    "ms": round((time.perf_counter() - started) * 1000.0, 2)}))
-            return response
 
     async def no_route(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -409,23 +232,52 @@ def create_app(engine: LocalEngine | None = None, *, key: str | None = None) -> 
             return error_response(405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}")
         return error_response(404, "NotFound", f"no route {request.url.path}")
 
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Gate)],
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(_Gate, key=key)],
                      exception_handlers={404: no_route, 405: no_route})
 
 
-async def _gate(request: Request, call_next: Any, key: str | None) -> Response:
-    if request.url.path == "/health":
-        return await call_next(request)
-    if key is not None:
-        given = request.headers.get(KEY_HEADER, "")
-        if not hmac.compare_digest(given.encode(), key.encode()):
-            return error_response(401, "401", "Access denied due to a missing or invalid subscription key. "
-                                  "Send it in the Ocp-Apim-Subscription-Key header.")
-    version = request.query_params.get("api-version")
-    if version not in API_VERSIONS:
-        return error_response(400, "InvalidApiVersion" if version else "MissingApiVersion",
-                              f"api-version {version!r} is not supported; use one of {', '.join(API_VERSIONS)}")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return error_response(413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES:,} bytes")
-    return await call_next(request)
+class _Gate:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs a task and a stream per request): key,
+    api-version and declared size are checked before any route; one JSON access line per
+    request with method, path, status and time, never the text or the key."""
+
+    def __init__(self, app: Any, key: str | None) -> None:
+        self.app, self.key = app, key
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        refused = self._refusal(Request(scope))
+        if refused is not None:
+            await refused(scope, receive, sending)
+        else:
+            await self.app(scope, receive, sending)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(json.dumps({"method": scope["method"], "path": scope["path"], "status": status[0],
+                                    "ms": round((time.perf_counter() - started) * 1000.0, 2)}))
+
+    def _refusal(self, request: Request) -> Response | None:
+        if request.url.path == "/health":
+            return None
+        if self.key is not None:
+            given = request.headers.get(KEY_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.key.encode()):
+                return error_response(401, "401", "Access denied due to a missing or invalid subscription key. "
+                                      "Send it in the Ocp-Apim-Subscription-Key header.")
+        version = request.query_params.get("api-version")
+        if version not in API_VERSIONS:
+            return error_response(400, "InvalidApiVersion" if version else "MissingApiVersion",
+                                  f"api-version {version!r} is not supported; use one of {', '.join(API_VERSIONS)}")
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return error_response(413, "RequestTooLarge", f"the request body is over {MAX_BODY_BYTES:,} bytes")
+        return None

@@ -1,6 +1,6 @@
 import pytest
 
-from guardrail import FindingKind, HarmCategory, InvalidInputError, OutputType
+from guardrail import BackendError, FindingKind, HarmCategory, InvalidInputError, OutputType
 from guardrail.backends._base import CategoryRef
 from guardrail.backends.azure import ApiVersions, AzureBackend
 
@@ -112,6 +112,21 @@ async def test_analyze_image_base64_and_blob_url(router, backend):
     assert sent(route).url.params["api-version"] == "2023-10-30-preview"
     with pytest.raises(InvalidInputError):
         await backend.analyze_image(b"")
+
+
+async def test_legacy_image_analyze_sends_url_and_no_output_type(router):
+    from guardrail.backends.azure import ApiVersions, AzureBackend
+
+    legacy = AzureBackend("https://unit-test.cognitiveservices.azure.com", key="k",
+                          api_versions=ApiVersions(analyze_image="2023-04-30-preview"))
+    route = router.post("/image:analyze").mock(return_value=ok({"violenceResult": {"category": "Violence", "severity": 2}}))
+    found = await legacy.analyze_image("https://blob.example/x.png", categories=[HarmCategory.VIOLENCE])
+    assert body(route) == {"image": {"url": "https://blob.example/x.png"}, "categories": ["Violence"]}
+    assert [(f.name, f.severity) for f in found] == [("Violence", 2)]
+    route.mock(return_value=ok({"hateResult": {"category": "Hate", "severity": 0}}))  # Violence missing
+    with pytest.raises(BackendError, match="Violence"):
+        await legacy.analyze_image("https://blob.example/x.png", categories=[HarmCategory.VIOLENCE])
+    await legacy.aclose()
 
 
 async def test_long_text_is_chunked_and_merged(router, backend):

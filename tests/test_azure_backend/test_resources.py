@@ -1,10 +1,11 @@
 import pytest
 
-from guardrail import InvalidInputError, NotFoundError
-from guardrail.backends._base import IncidentRef
+from guardrail import BackendError, ConflictError, InvalidInputError, NotFoundError
+from guardrail.backends._base import CategoryRef, IncidentRef
+from guardrail.backends.azure import AzureBackend, RetryPolicy
 from guardrail._resources import BuildStatus
 
-from .conftest import BASE, body, ok, sent
+from .conftest import BASE, ENDPOINT, KEY, body, ok, sent
 
 V_BL = "2024-09-01"
 V_INC = "2024-04-15-preview"
@@ -189,3 +190,56 @@ async def test_service_errors_keep_target_details_and_innererror(router, backend
         await backend.blocklists.get("codes")
     assert info.value.target == "blocklistName" and info.value.details[0]["code"] == "X"
     assert info.value.innererror == {"code": "Inner"} and "target: blocklistName" in str(info.value)
+
+
+async def test_category_delete_is_polled_to_its_end_and_failures_raise(router, backend):
+    op = BASE + "/text/categories/operations/op1?api-version=" + V_CAT
+    router.delete("/text/categories/Gone").mock(
+        return_value=ok({"id": "op1", "status": "Running"}, 202, headers={"Operation-Location": op}))
+    poll = router.get("/text/categories/operations/op1").mock(side_effect=[
+        ok({"id": "op1", "status": "Running"}), ok({"id": "op1", "status": "Succeeded"})])
+    await backend.categories.delete("Gone", poll=0.001)
+    assert poll.call_count == 2 and sent(poll).url.params["api-version"] == V_CAT
+    poll.mock(return_value=ok({"id": "op1", "status": "Failed", "errorMessage": "category is in use"}))
+    with pytest.raises(BackendError, match="category is in use"):
+        await backend.categories.delete("Gone", poll=0.001)
+
+
+async def test_categories_by_api_version(router):
+    """2024-05-15-preview: blobDelimiter, customizedCategories in text:analyze with a required
+    version (an unversioned ref resolves to the latest built one); the other previews:
+    no blobDelimiter, text:analyzeCustomCategory, and an answer without `detected` is an error."""
+    from guardrail.backends.azure import ApiVersions
+
+    new = AzureBackend(ENDPOINT, key=KEY, api_versions=ApiVersions(categories="2024-09-15-preview"),
+                       retry=RetryPolicy(max_retries=0))
+    put = router.put("/text/categories/Bets").mock(return_value=ok({
+        "categoryName": "Bets", "definition": "d", "sampleBlobUrl": "https://b/s.jsonl", "version": 1,
+        "status": "BuildNotStarted"}))
+    await new.categories.create_version("Bets", definition="d", sample_blob_url="https://b/s.jsonl")
+    assert "blobDelimiter" not in body(put)
+    custom = router.post("/text:analyzeCustomCategory").mock(
+        return_value=ok({"customCategoryAnalysis": {"detected": True}}))
+    found = await new.analyze_custom_categories("x", [CategoryRef("Bets")])
+    assert [(f.name, f.detected) for f in found] == [("Bets", True)] and body(custom) == {"text": "x", "categoryName": "Bets"}
+    custom.mock(return_value=ok({"customCategoryAnalysis": {}}))
+    with pytest.raises(BackendError, match="detected"):
+        await new.analyze_custom_categories("x", [CategoryRef("Bets", 1)])
+    await new.aclose()
+
+    old = AzureBackend(ENDPOINT, key=KEY, retry=RetryPolicy(max_retries=0))  # 2024-05-15-preview
+    latest = router.get("/text/categories/Bets").mock(return_value=ok({"value": [
+        {"categoryName": "Bets", "definition": "d", "version": 3, "status": "BuildSucceeded"}]}))
+    analyze = router.post("/text:analyze").mock(return_value=ok({
+        "categoriesAnalysis": [], "textCustomizedCategoriesAnalysis": [{"categoryName": "Bets", "detected": False}]}))
+    found = await old.analyze_custom_categories("x", [CategoryRef("Bets")])
+    assert body(analyze)["customizedCategories"] == [{"categoryName": "Bets", "version": 3}]
+    assert [(f.detected, f.version) for f in found] == [(False, 3)]
+    analyze.mock(return_value=ok({"categoriesAnalysis": [], "textCustomizedCategoriesAnalysis": []}))
+    with pytest.raises(BackendError, match="no analysis for custom category"):
+        await old.analyze_custom_categories("x", [CategoryRef("Bets", 3)])
+    latest.mock(return_value=ok({"value": [{"categoryName": "Bets", "definition": "d", "version": 4,
+                                            "status": "Building"}]}))
+    with pytest.raises(ConflictError, match="Bets:N"):
+        await old.analyze_custom_categories("x", [CategoryRef("Bets")])
+    await old.aclose()

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any, AsyncIterator, Sequence
 
-from ..._exceptions import BackendError, BackendTimeoutError, InvalidInputError
+from ..._exceptions import BackendError, BackendTimeoutError, ConflictError, InvalidInputError, NotFoundError
 from ..._models import Finding, FindingKind
 from ..._resources import (
     BLOCKLIST_LIMITS,
@@ -22,6 +22,7 @@ from ..._resources import (
     check_incident_name,
     check_resource_id,
 )
+from .._base import CategoryRef
 from ._transport import AzureTransport
 
 __all__ = ["AzureBlocklists", "AzureCategories", "AzureIncidents"]
@@ -38,6 +39,30 @@ async def _pages(transport: AzureTransport, path: str, version: str, params: dic
         if not next_link:
             return
         response = await transport.request("GET", path, api_version=version, url=next_link)
+
+
+async def follow(transport: AzureTransport, response: Any, version: str, what: str, *,
+                 wait: bool = True, poll: float = 2.0, timeout: float = 600.0) -> str:
+    """A long-running operation's end: poll ``Operation-Location`` (query kept) until the
+    status leaves NotStarted/Running; Failed or Canceled raise with the service's reason
+    (``errorMessage`` or ``error.message``). Returns the last status."""
+    data = response.json() if response.content else {}
+    status = data.get("status", "NotStarted") if isinstance(data, dict) else "NotStarted"
+    location = response.headers.get("Operation-Location")
+    deadline = time.monotonic() + timeout
+    while wait and location and status in ("NotStarted", "Running"):
+        if time.monotonic() > deadline:
+            raise BackendTimeoutError(f"{what} did not finish in {timeout:g}s", backend="azure")
+        await asyncio.sleep(poll)
+        data = (await transport.request("GET", "", api_version=version, url=location)).json()
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise BackendError(f"{what}: the operation status answer has no status", backend="azure")
+        status = data["status"]
+    if status in ("Failed", "Canceled"):
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        reason = data.get("errorMessage") or error.get("message") or "no reason given"
+        raise BackendError(f"{what} {status.lower()}: {reason}", backend="azure", code=error.get("code"))
+    return str(status)
 
 
 class AzureBlocklists:
@@ -223,22 +248,8 @@ class AzureIncidents:
     async def deploy(self, name: str, *, wait: bool = True, poll: float = 2.0, timeout: float = 600.0) -> str:
         """Deploy; with ``wait``, poll the operation until it ends. Returns its status."""
         r = await self._t.request("POST", f"{self._base}/{check_incident_name(name)}:deploy", api_version=self.api_version)
-        data = r.json() if r.content else {}
-        status = data.get("status", "NotStarted")
-        location = r.headers.get("Operation-Location")
-        deadline = time.monotonic() + timeout
-        while wait and location and status in ("NotStarted", "Running"):
-            if time.monotonic() > deadline:
-                raise BackendTimeoutError(f"deploying incident {name!r} did not finish in {timeout:g}s", backend="azure")
-            await asyncio.sleep(poll)
-            data = (await self._t.request("GET", "", api_version=self.api_version, url=location)).json()
-            status = data.get("status", status)
-        if status in ("Failed", "Canceled"):
-            error = data.get("error") if isinstance(data.get("error"), dict) else {}
-            reason = data.get("errorMessage") or error.get("message") or "no reason given"
-            raise BackendError(f"deploying incident {name!r} {status.lower()}: {reason}",
-                               backend="azure", code=error.get("code"))
-        return str(status)
+        return await follow(self._t, r, self.api_version, f"deploying incident {name!r}",
+                            wait=wait, poll=poll, timeout=timeout)
 
     async def detect(self, text_or_image: Any, names: Sequence[str]) -> list[Finding]:
         """text:detectIncidents or image:detectIncidents."""
@@ -267,27 +278,37 @@ def _version(data: dict[str, Any]) -> CategoryVersion:
         status=BuildStatus.FROM_SERVICE.get(data.get("status", ""), data.get("status", BuildStatus.NOT_STARTED)),
         sample_blob_url=data.get("sampleBlobUrl"),
         created_time=data.get("createdTime"),
-        error=err.get("message"),
+        error=err.get("message") or build.get("errorMessage") or data.get("errorMessage"),
     )
 
 
+def analyzes_in_text_analyze(api_version: str) -> bool:
+    """2024-05-15-preview analyses categories inside text:analyze (customizedCategories);
+    the other previews with categories have text:analyzeCustomCategory."""
+    return api_version == "2024-05-15-preview"
+
+
 class AzureCategories:
-    """Custom categories (standard), 2024-05-15-preview by default."""
+    """Custom categories (standard), 2024-05-15-preview by default (the seeds' version)."""
 
     def __init__(self, transport: AzureTransport, api_version: str) -> None:
         self._t = transport
         self.api_version = api_version
 
     async def create_version(self, name: str, *, definition: str, sample_blob_url: str) -> CategoryVersion:
-        body = {"categoryName": name, "definition": definition, "sampleBlobUrl": sample_blob_url, "blobDelimiter": "/"}
+        body = {"categoryName": name, "definition": definition, "sampleBlobUrl": sample_blob_url}
+        if self.api_version == "2024-05-15-preview":
+            body["blobDelimiter"] = "/"  # only that preview's spec has it
         r = await self._t.request("PUT", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, json=body)
         return _version(r.json())
 
-    async def build(self, name: str, version: int) -> None:
-        await self._t.request(
+    async def build(self, name: str, version: int) -> str | None:
+        """Start the build; returns the Operation-Location when the service gives one."""
+        r = await self._t.request(
             "POST", f"/text/categories/{check_category_name(name)}:build", api_version=self.api_version,
             params={"version": version},
         )
+        return r.headers.get("Operation-Location")
 
     async def get(self, name: str, version: int | None = None) -> CategoryVersion:
         params = {"version": version} if version is not None else None
@@ -295,17 +316,21 @@ class AzureCategories:
         data = r.json()
         items = data.get("value") if isinstance(data.get("value"), list) else [data]
         if not items:
-            from ..._exceptions import NotFoundError
-
             raise NotFoundError(f"custom category {name!r} has no version {version}")
         return _version(items[0])
 
     async def list(self) -> list[CategoryVersion]:
         return [_version(x) async for x in _pages(self._t, "/text/categories", self.api_version)]
 
-    async def delete(self, name: str, version: int | None = None) -> None:
+    async def delete(self, name: str, version: int | None = None, *, wait: bool = True,
+                     poll: float = 2.0, timeout: float = 600.0) -> None:
+        """Delete a version or the whole category; a long-running 202 in 2024-05-15-preview,
+        polled to its end with ``wait``."""
         params = {"version": version} if version is not None else None
-        await self._t.request("DELETE", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, params=params)
+        r = await self._t.request("DELETE", f"/text/categories/{check_category_name(name)}", api_version=self.api_version, params=params)
+        if r.status_code == 202:
+            await follow(self._t, r, self.api_version, f"deleting category {name!r}", wait=wait, poll=poll,
+                         timeout=timeout)
 
     async def wait_for_build(self, name: str, version: int, *, poll: float = 30.0, timeout: float = 12 * 3600) -> CategoryVersion:
         """Poll until the build of ``version`` succeeds or fails (the service takes hours)."""
@@ -317,3 +342,31 @@ class AzureCategories:
             if time.monotonic() > deadline:
                 raise BackendTimeoutError(f"build of {name} v{version} still {current.status} after {timeout:g}s", backend="azure")
             await asyncio.sleep(poll)
+
+    async def resolve(self, refs: Sequence[CategoryRef]) -> list[CategoryRef]:
+        """Refs with their version: 2024-05-15-preview requires one, so an unversioned ref
+        means the latest version, which must be built."""
+        out = []
+        for ref in refs:
+            if ref.version is None:
+                latest = await self.get(ref.name)
+                if latest.status != BuildStatus.SUCCEEDED:
+                    raise ConflictError(f"the latest version ({latest.version}) of custom category {ref.name!r} is "
+                                        f"{latest.status}; name a built version ({ref.name}:N)")
+                ref = CategoryRef(ref.name, latest.version)
+            out.append(ref)
+        return out
+
+    async def analyze(self, text: str, ref: CategoryRef) -> Finding:
+        """text:analyzeCustomCategory for one category (the previews other than 2024-05-15)."""
+        body: dict[str, Any] = {"text": text, "categoryName": ref.name}
+        if ref.version is not None:
+            body["version"] = ref.version
+        r = await self._t.request("POST", "/text:analyzeCustomCategory", api_version=self.api_version, json=body)
+        data = r.json()
+        analysis = data.get("customCategoryAnalysis") if isinstance(data, dict) else None
+        if not isinstance(analysis, dict) or not isinstance(analysis.get("detected"), bool):
+            raise BackendError(f"text:analyzeCustomCategory answered without customCategoryAnalysis.detected for "
+                               f"{ref.name!r}; the check cannot pass on a missing answer", backend="azure")
+        return Finding(kind=FindingKind.CUSTOM_CATEGORY, name=ref.name, detected=analysis["detected"],
+                       version=ref.version)

@@ -20,7 +20,7 @@ from .._base import (
 )
 from . import _mapping as mapping
 from ._config import ApiVersions, RetryPolicy, TokenProvider, resolve_endpoint, resolve_key
-from ._resources import AzureBlocklists, AzureCategories, AzureIncidents
+from ._resources import AzureBlocklists, AzureCategories, AzureIncidents, analyzes_in_text_analyze
 from ._transport import AzureTransport, response_json
 
 __all__ = ["AzureBackend"]
@@ -149,22 +149,36 @@ class AzureBackend(Backend):
     async def analyze_custom_categories(
         self, text: str, categories: Sequence[CategoryRef]
     ) -> list[Finding]:
+        """Each category on ``text`` (chunked over the limit; detected in any chunk wins).
+        2024-05-15-preview asks text:analyze with customizedCategories (a version is
+        required: an unversioned ref means the latest, built version); the other previews
+        ask text:analyzeCustomCategory. A category missing from an answer is an error."""
         version = self.api_versions.categories
-        chunks = mapping.chunk_text(text, mapping.TEXT_LIMIT)
+        chunks = [c for _, c in mapping.chunk_text(text, mapping.TEXT_LIMIT)]
+        if analyzes_in_text_analyze(version):
+            refs = await self.categories.resolve(categories)
 
-        async def one(chunk: str) -> list[Finding]:
-            body = mapping.analyze_body(chunk, api_version=version, custom_categories=categories)
-            data = await self._post_json("/text:analyze", version, body)
-            return mapping.category_findings(data, categories)
+            async def one(chunk: str) -> list[Finding]:
+                body = mapping.analyze_body(chunk, api_version=version, custom_categories=refs)
+                data = await self._post_json("/text:analyze", version, body)
+                return mapping.category_findings(data, refs)
 
-        found = [f for fs in await asyncio.gather(*(one(c) for _, c in chunks)) for f in fs]
-        detected = {f.name for f in found if f.detected}
-        by_name = {f.name: f for f in found}
-        return [
-            by_name[c.name].model_copy(update={"detected": c.name in detected})
-            for c in categories
-            if c.name in by_name
-        ]
+            answers = await asyncio.gather(*(one(c) for c in chunks))
+        else:
+            refs = list(categories)
+            answers = await asyncio.gather(*(
+                asyncio.gather(*(self.categories.analyze(c, ref) for ref in refs)) for c in chunks))
+        by_name: dict[str, Finding] = {}
+        for found in answers:
+            seen = {f.name: f for f in found}
+            for ref in refs:
+                f = seen.get(ref.name)
+                if f is None:
+                    raise BackendError(f"the answer has no analysis for custom category {ref.name!r}; the check "
+                                       "cannot pass on a missing answer", backend="azure")
+                if ref.name not in by_name or (f.detected and not by_name[ref.name].detected):
+                    by_name[ref.name] = f
+        return [by_name[r.name] for r in refs]
 
     # -- full operations -----------------------------------------------------------------
 
@@ -236,16 +250,19 @@ class AzureBackend(Backend):
         categories: Sequence[HarmCategory] = tuple(HarmCategory),
         incidents: Sequence[str] = (),
     ) -> list[Finding]:
-        """image:analyze for image bytes (sent as base64) or a blob URL (``str``)."""
-        body: dict[str, Any] = {"image": image_payload(image, url_key="blobUrl")}
+        """image:analyze for image bytes (sent as base64) or a blob URL (``str``). The legacy
+        2023-04-30-preview takes ``image.url`` and no ``outputType``."""
+        version = self.api_versions.analyze_with_incidents if incidents else self.api_versions.analyze_image
+        legacy = mapping.is_legacy(version)
+        body: dict[str, Any] = {"image": image_payload(image, url_key="url" if legacy else "blobUrl")}
         if categories:
             body["categories"] = [c.value for c in categories]
-        body["outputType"] = OutputType.FOUR_SEVERITY_LEVELS.value
-        version = self.api_versions.analyze_image
+        if not legacy:
+            body["outputType"] = OutputType.FOUR_SEVERITY_LEVELS.value
         if incidents:
             body["incidents"] = {"incidentNames": list(incidents)}
-            version = self.api_versions.analyze_with_incidents
         data = await self._post_json("/image:analyze", version, body)
+        mapping.check_analysis(data, categories, (), legacy)
         return mapping.harm_findings(data) + mapping.incident_findings(data)
 
     async def _post_json(self, path: str, version: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -88,8 +88,9 @@ BACKGROUND_NEGATIVES = (
 )
 
 
-def parse_samples(source: Any) -> tuple[list[dict[str, Any]], str]:
-    """Samples from a JSONL path or URL, or a list of dicts; raises naming the bad line."""
+def parse_samples(source: Any, *, allowed_hosts: Sequence[str] = ()) -> tuple[list[dict[str, Any]], str]:
+    """Samples from a JSONL path or URL, or a list of dicts; raises naming the bad line.
+    ``allowed_hosts`` lets a URL reach hosts the SSRF check refuses (an internal blob store)."""
     if isinstance(source, (list, tuple)):
         lines = [json.dumps(x) if not isinstance(x, str) else x for x in source]
         where = "samples"
@@ -99,7 +100,7 @@ def parse_samples(source: Any) -> tuple[list[dict[str, Any]], str]:
             from ..._fetch import fetch
 
             # As image links: internal addresses refused, 3 redirects, bounded size.
-            data = fetch(where, limit=32 * 1024 * 1024, timeout=30.0)
+            data = fetch(where, limit=32 * 1024 * 1024, timeout=30.0, allowed_hosts=allowed_hosts)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -156,16 +157,17 @@ class Categories:
     def __init__(self, store: Store, embedder: Embedder) -> None:
         self._store = store
         self._embedder = embedder
-        self._models: dict[tuple[str, int], tuple[np.ndarray, float]] = {}
+        self._models: dict[tuple[str, int, str | None], tuple[np.ndarray, float]] = {}
         self._threads: dict[tuple[str, int], threading.Thread] = {}
         self._lock = threading.Lock()
 
-    def create_version(self, name: str, *, definition: str, samples: Any) -> CategoryVersion:
+    def create_version(self, name: str, *, definition: str, samples: Any,
+                       allowed_hosts: Sequence[str] = ()) -> CategoryVersion:
         """Store a new version (auto-incremented) of ``name``; build it with :meth:`build`."""
         _check_name(name)
         if not isinstance(definition, str) or not definition.strip():
             raise EmptyTextError("a category needs a definition")
-        parsed, where = parse_samples(samples)
+        parsed, where = parse_samples(samples, allowed_hosts=allowed_hosts)
         positives = sum(1 for s in parsed if s["isPositive"])
         negatives = len(parsed) - positives
         warnings = []
@@ -313,7 +315,7 @@ class Categories:
         with self._store.read() as conn:
             if ref.version is None:
                 row = conn.execute(
-                    "SELECT version, status, model FROM category_versions WHERE name = ? AND status = ? "
+                    "SELECT version, status, model, built_at FROM category_versions WHERE name = ? AND status = ? "
                     "ORDER BY version DESC LIMIT 1", (ref.name, BuildStatus.SUCCEEDED)).fetchone()
                 if row is None:
                     self.get(ref.name)  # unknown name -> NotFoundError
@@ -321,7 +323,7 @@ class Categories:
                         f"custom category {ref.name!r} has no built version; run `guardrail category build {ref.name}`"
                     )
             else:
-                row = conn.execute("SELECT version, status, model FROM category_versions WHERE name = ? AND version = ?",
+                row = conn.execute("SELECT version, status, model, built_at FROM category_versions WHERE name = ? AND version = ?",
                                    (ref.name, ref.version)).fetchone()
                 if row is None:
                     raise NotFoundError(f"custom category {ref.name!r} has no version {ref.version}")
@@ -329,7 +331,9 @@ class Categories:
                     raise ConflictError(
                         f"custom category {ref.name!r} version {ref.version} is not built (status {row['status']})"
                     )
-        key = (ref.name, int(row["version"]))
+        # built_at in the key: another process (a server worker) may have deleted, re-created
+        # and rebuilt the same version number since this one cached it.
+        key = (ref.name, int(row["version"]), row["built_at"])
         with self._lock:
             if key not in self._models:
                 arr = np.frombuffer(row["model"], dtype=np.float32)

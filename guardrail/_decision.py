@@ -51,6 +51,11 @@ def action_for(policy: DirectionPolicy, finding: Finding) -> Action | None:
                     return rule.action
                 return None
         return None
+    if finding.kind is FindingKind.PROMPT_ATTACK:
+        rule = policy.prompt_shield
+        if rule is None or not finding.detected or (finding.document is not None and not rule.documents):
+            return None
+        return rule.action
     rules: Sequence = {
         FindingKind.BLOCKLIST: policy.blocklists,
         FindingKind.INCIDENT: policy.incidents,

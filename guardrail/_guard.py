@@ -10,10 +10,11 @@ import time
 import weakref
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Coroutine, TypeVar, Union
+from typing import Any, Awaitable, Callable, Coroutine, Sequence, TypeVar, Union
 
 from ._decision import decide
 from ._exceptions import (
+    ConfigurationError,
     EmptyTextError,
     GuardrailError,
     InvalidInputError,
@@ -75,6 +76,7 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         Analysis.BLOCKLIST: bool(policy.blocklists),
         Analysis.INCIDENT: bool(policy.incidents),
         Analysis.CUSTOM_CATEGORY: bool(policy.custom_categories),
+        Analysis.PROMPT_SHIELD: policy.prompt_shield is not None,
     }
     able = {a: w and backend.supports(a) for a, w in wanted.items()}
     skipped = tuple(
@@ -95,6 +97,8 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
         categories=tuple(CategoryRef(r.name, r.version) for r in policy.custom_categories)
         if able[Analysis.CUSTOM_CATEGORY]
         else (),
+        prompt_shield=able[Analysis.PROMPT_SHIELD],
+        shield_threshold=policy.prompt_shield.threshold if policy.prompt_shield is not None else None,
     )
     if any(r.fold for r in policy.blocklists) and able[Analysis.BLOCKLIST] \
             and not backend.supports(Analysis.BLOCKLIST_FOLD):
@@ -107,6 +111,22 @@ def _make_plan(policy: DirectionPolicy, backend: Backend) -> _Plan:
     image_policy = policy.model_copy(update={"incidents": policy.image_incidents})
     return _Plan(policy=policy, request=request, skipped=skipped, image_incidents=images,
                  image_policy=image_policy)
+
+
+def check_documents(documents: object, max_length: int) -> tuple[str, ...]:
+    """Validate documents to shield; raise a typed error naming the bad one."""
+    if documents is None:
+        return ()
+    if isinstance(documents, (str, bytes)) or not isinstance(documents, (list, tuple)):
+        raise InvalidInputError(f"documents must be a list of strings, got {type(documents).__name__}")
+    out = []
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, str):
+            raise InvalidInputError(f"document {i} must be a string, got {type(doc).__name__}")
+        if len(doc) > max_length:
+            raise TextTooLongError(f"document {i} is {len(doc):,} characters; the limit is {max_length:,}")
+        out.append(clean(doc))
+    return tuple(out)
 
 
 def check_text(text: object, max_length: int) -> str:
@@ -194,25 +214,41 @@ class Guard:
 
     # -- async API -----------------------------------------------------------------------
 
-    async def check_prompt(self, text: str) -> Verdict:
-        """Check a user prompt before the model sees it."""
-        return await self.check(text, Direction.PROMPT)
+    async def check_prompt(self, text: str, *, documents: Sequence[str] | None = None) -> Verdict:
+        """Check a user prompt before the model sees it. ``documents`` (retrieved passages,
+        tool results, pages, emails) are shielded for planted instructions when the policy's
+        ``prompt_shield`` asks; with documents the prompt may be empty."""
+        return await self.check(text, Direction.PROMPT, documents=documents)
 
     async def check_completion(self, text: str) -> Verdict:
         """Check a model completion before the user sees it."""
         return await self.check(text, Direction.COMPLETION)
 
-    async def check(self, text: str, direction: Direction | str) -> Verdict:
+    async def check(self, text: str, direction: Direction | str, *, documents: Sequence[str] | None = None) -> Verdict:
         """Check ``text`` as a prompt or a completion; returns the verdict and reports it."""
-        verdict = await self._evaluate(text, Direction(direction))
+        verdict = await self._evaluate(text, Direction(direction), documents=documents)
         await self._observe(verdict, text)
         return verdict
 
-    async def _evaluate(self, text: str, direction: Direction, part: str = "all") -> Verdict:
+    async def _evaluate(self, text: str, direction: Direction, part: str = "all",
+                        documents: Sequence[str] | None = None) -> Verdict:
         """Check without reporting: the streaming filter reports once per stream."""
-        text = clean(check_text(text, self.max_text_length))
         plan = self._plans[direction]
         request = plan.part(part)
+        docs = check_documents(documents, self.max_text_length)
+        if docs and request.prompt_shield and plan.policy.prompt_shield is not None \
+                and plan.policy.prompt_shield.documents:
+            request = replace(request, documents=docs)
+        if docs and text == "":  # documents only: the shield is the one check that reads them
+            request = AnalysisRequest(prompt_shield=request.prompt_shield, shield_threshold=request.shield_threshold,
+                                      documents=request.documents)
+            if not request.documents:
+                raise ConfigurationError(
+                    "documents were given without a prompt, but this direction's policy does not shield documents; "
+                    "set prompt_shield = {documents = true}")
+        else:
+            text = check_text(text, self.max_text_length)
+        text = clean(text)
         started = time.perf_counter()
         queue: dict[str, float] = {}
         with span("guardrail.check", {"guardrail.direction": direction.value}) as otel:
@@ -327,16 +363,16 @@ class Guard:
 
     # -- sync twins ----------------------------------------------------------------------
 
-    def check_prompt_sync(self, text: str) -> Verdict:
+    def check_prompt_sync(self, text: str, *, documents: Sequence[str] | None = None) -> Verdict:
         """Blocking twin of :meth:`check_prompt`, for code without an event loop."""
-        return self.run_sync(self.check(text, Direction.PROMPT))
+        return self.run_sync(self.check(text, Direction.PROMPT, documents=documents))
 
     def check_completion_sync(self, text: str) -> Verdict:
         """Blocking twin of :meth:`check_completion`."""
         return self.run_sync(self.check(text, Direction.COMPLETION))
 
-    def check_sync(self, text: str, direction: Direction | str) -> Verdict:
-        return self.run_sync(self.check(text, direction))
+    def check_sync(self, text: str, direction: Direction | str, *, documents: Sequence[str] | None = None) -> Verdict:
+        return self.run_sync(self.check(text, direction, documents=documents))
 
     def run_sync(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine of this Guard to completion from synchronous code.

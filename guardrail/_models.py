@@ -51,6 +51,7 @@ class FindingKind(str, Enum):
     BLOCKLIST = "blocklist"
     INCIDENT = "incident"
     CUSTOM_CATEGORY = "custom_category"
+    PROMPT_ATTACK = "prompt_attack"
 
 
 class Direction(str, Enum):
@@ -102,10 +103,15 @@ class Finding(BaseModel):
     item_text: str | None = None
     version: int | None = None
     detected: bool = True
+    document: int | None = None
+    """Prompt attacks: the index of the document the attack is in (None: the user prompt);
+    ``span`` then points into that document."""
 
     def describe(self) -> str:
         """A short human label, e.g. ``harm:Violence=6`` or ``blocklist:slurs[12:16]``."""
         label = f"{self.kind.value}:{self.name}"
+        if self.document is not None:
+            label += f"#{self.document}"
         if self.severity is not None:
             label += f"={self.severity}"
         elif self.score is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "IncidentRule",
     "Policy",
     "PolicyTypes",
+    "ShieldRule",
 ]
 
 DEFAULT_REFUSAL = "Sorry, I can't help with that."
@@ -80,6 +81,26 @@ class CategoryRule(_Rule):
     """Pin a built version; the latest succeeded build when unset."""
 
 
+class ShieldRule(BaseModel):
+    """Prompt shields: act on a direct attack in the text and, with ``documents``, on
+    instructions planted in the documents checked with it. Block or flag: an attack's span
+    may lie in a document, which masking the text could not remove."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Action = Action.BLOCK
+    documents: bool = True
+    threshold: float | None = Field(default=None, gt=0.0, lt=1.0)
+    """Local engine: the score (0-1) at which an attack is detected; the model's own when unset."""
+
+    @field_validator("action")
+    @classmethod
+    def _no_redact(cls, value: Action) -> Action:
+        if value is Action.REDACT:
+            raise ValueError("prompt_shield acts by block or flag; an attack is not a span to mask")
+        return value
+
+
 def _named(value: Any) -> Any:
     # "name" shorthand: a bare string stands for {"name": ...}.
     return {"name": value} if isinstance(value, str) else value
@@ -101,6 +122,8 @@ class DirectionPolicy(BaseModel):
     image_incidents: tuple[IncidentRule, ...] = ()
     """Image incidents checked against images in the input (``Guard.check_image``)."""
     custom_categories: tuple[CategoryRule, ...] = ()
+    prompt_shield: ShieldRule | None = None
+    """``true`` (block, documents too) or a table ``{action, documents, threshold}``."""
     refusal: str = Field(default=DEFAULT_REFUSAL, min_length=1, max_length=10_000)
     fail_mode: FailMode = FailMode.CLOSED
     timeout: float = Field(default=5.0, gt=0.0, le=300.0)
@@ -115,6 +138,15 @@ class DirectionPolicy(BaseModel):
                 k: ({"threshold": v} if isinstance(v, int) and not isinstance(v, bool) else v)
                 for k, v in value.items()
             }
+        return value
+
+    @field_validator("prompt_shield", mode="before")
+    @classmethod
+    def _shield_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            return None
         return value
 
     @field_validator("blocklists", "incidents", "image_incidents", "custom_categories", mode="before")

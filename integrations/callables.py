@@ -18,6 +18,12 @@ or ``content``, or the only parameter. Two such names, or several parameters and
 them named so, is refused when the handler is decorated (``prompt_arg=`` decides). It may be a str, an object or dict with ``content``,
 or a list of chat messages (``{"role": "user", "content": ...}``; the last user message
 is checked). A blocked prompt never reaches the handler.
+
+``documents_arg`` names a parameter holding documents the model will read (retrieved
+passages, tool results): a list of str, of objects with ``page_content`` or ``content``
+(LangChain ``Document``), or of dicts with ``page_content``/``content``/``text``. They are
+shielded with the prompt when the policy's ``prompt_shield`` asks; an attack in one blocks
+the call, so no document reaches the handler unchecked.
 """
 
 from __future__ import annotations
@@ -72,6 +78,29 @@ def _text_of(value: Any) -> tuple[str, Callable[[str], Any]] | None:
 
 
 PROMPT_NAMES = ("prompt", "message", "messages", "input", "query", "text", "content")
+
+
+def document_texts(value: Any, where: str = "documents") -> list[str]:
+    """The texts of a documents argument: str, LangChain Documents, dicts, or messages."""
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise UnsupportedInputError(f"{where} must be a list of documents, got {type(value).__name__}")
+    out = []
+    for i, doc in enumerate(value):
+        if isinstance(doc, str):
+            out.append(doc)
+            continue
+        if isinstance(doc, dict):
+            text = next((doc[k] for k in ("page_content", "content", "text") if isinstance(doc.get(k), str)), None)
+        else:
+            text = next((getattr(doc, k) for k in ("page_content", "content")
+                         if isinstance(getattr(doc, k, None), str)), None)
+        if text is None:
+            raise UnsupportedInputError(f"{where}[{i}] is a {type(doc).__name__} without text; give str, "
+                                        "objects with page_content/content, or dicts with one of them")
+        out.append(text)
+    return out
 
 
 def resolve_prompt_arg(fn: Callable[..., Any], prompt_arg: str | int | None) -> str | int | None:
@@ -132,11 +161,22 @@ def _locate(sig: inspect.Signature, args: tuple[Any, ...], kwargs: dict[str, Any
 
 class _Guarded:
     def __init__(self, guard: Guard, fn: Callable[..., Any], prompt_arg: str | int | None,
-                 on_block: OnBlock, check_input: bool, check_output: bool, stream_options: dict[str, Any]) -> None:
+                 on_block: OnBlock, check_input: bool, check_output: bool, stream_options: dict[str, Any],
+                 documents_arg: str | None = None) -> None:
         if on_block not in ("refuse", "raise"):
             raise ConfigurationError("on_block must be 'refuse' or 'raise'")
         self.guard, self.fn = guard, fn
         self.sig = inspect.signature(fn)
+        if documents_arg is not None:
+            takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in self.sig.parameters.values())
+            if not isinstance(documents_arg, str) or (documents_arg not in self.sig.parameters and not takes_kwargs):
+                raise ConfigurationError(f"{getattr(fn, '__qualname__', fn)!r} has no parameter {documents_arg!r} "
+                                         "for documents_arg=")
+            shield = guard.policy.prompt.prompt_shield
+            if shield is None or not shield.documents:
+                raise ConfigurationError("documents_arg= is set but the prompt policy does not shield documents; "
+                                         "add prompt_shield = true (or {documents = true}) to it")
+        self.documents_arg = documents_arg
         self.prompt_arg = resolve_prompt_arg(fn, prompt_arg) if check_input else prompt_arg
         self.on_block = on_block
         self.check_input, self.check_output = check_input, check_output
@@ -159,7 +199,9 @@ class _Guarded:
                 "an object or dict with 'content', or a list of role/content messages"
             )
         text, put = found
-        verdict = await self.guard.check(text, Direction.PROMPT)
+        docs = document_texts(bound.arguments.get(self.documents_arg), self.documents_arg or "documents") \
+            if self.documents_arg else []
+        verdict = await self.guard.check(text, Direction.PROMPT, documents=docs or None)
         if verdict.blocked:
             return verdict
         if verdict.redacted:
@@ -197,6 +239,7 @@ def guarded(
     on_block: OnBlock = "refuse",
     check_input: bool = True,
     check_output: bool = True,
+    documents_arg: str | None = None,
     **stream_options: Any,
 ) -> Callable[[F], F]:
     """Decorate a chat handler so its prompt and its reply (or stream) are guarded.
@@ -206,7 +249,7 @@ def guarded(
     """
 
     def decorate(fn: F) -> F:
-        g = _Guarded(guard, fn, prompt_arg, on_block, check_input, check_output, stream_options)
+        g = _Guarded(guard, fn, prompt_arg, on_block, check_input, check_output, stream_options, documents_arg)
 
         if inspect.isasyncgenfunction(fn):
 

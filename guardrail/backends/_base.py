@@ -35,7 +35,8 @@ class Analysis:
     IMAGE_INCIDENT = "image_incident"
     CUSTOM_CATEGORY = "custom_category"
     BLOCKLIST_FOLD = "blocklist_fold"  # leetspeak / confusables folds of a rule
-    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, IMAGE_INCIDENT, CUSTOM_CATEGORY, BLOCKLIST_FOLD})
+    PROMPT_SHIELD = "prompt_shield"
+    ALL = frozenset({HARM, BLOCKLIST, INCIDENT, IMAGE_INCIDENT, CUSTOM_CATEGORY, BLOCKLIST_FOLD, PROMPT_SHIELD})
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,14 @@ class AnalysisRequest:
     """(list name, folds) for lists whose rule asks for leetspeak/confusables folds."""
     incidents: tuple[IncidentRef, ...] = ()
     categories: tuple[CategoryRef, ...] = ()
+    prompt_shield: bool = False
+    shield_threshold: float | None = None
+    documents: tuple[str, ...] = ()
+    """Documents shielded with the text (indirect attacks); set per check, not per policy."""
 
     @property
     def empty(self) -> bool:
-        return not (self.harm or self.blocklists or self.incidents or self.categories)
+        return not (self.harm or self.blocklists or self.incidents or self.categories or self.prompt_shield)
 
 
 @dataclass
@@ -173,6 +178,9 @@ class Backend:
             jobs.append(
                 ("custom_category", lambda: self.analyze_custom_categories(text, request.categories))
             )
+        if request.prompt_shield:
+            jobs.append(("prompt_shield", lambda: self.shield_prompt(
+                text, request.documents, threshold=request.shield_threshold)))
         return jobs
 
     async def analyze_harm(
@@ -194,6 +202,13 @@ class Backend:
         self, text: str, categories: Sequence[CategoryRef]
     ) -> list[Finding]:
         raise NotImplementedError(f"{type(self).__name__} does not analyze custom categories")
+
+    async def shield_prompt(
+        self, user_prompt: str, documents: Sequence[str] = (), *, threshold: float | None = None
+    ) -> list[Finding]:
+        """Prompt attacks: one ``prompt_attack`` finding for the user prompt (when not empty)
+        and one per document (``document`` = its index), ``detected`` or not."""
+        raise NotImplementedError(f"{type(self).__name__} does not shield prompts")
 
     async def detect_image_incidents(self, image: Any, incidents: Sequence[IncidentRef]) -> list[Finding]:
         """Image incidents hit by ``image`` (bytes, base64, a path, or an http(s) URL)."""

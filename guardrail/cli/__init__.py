@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from .._exceptions import GuardrailError
-from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident, _serve
+from . import _analyze, _blocklist, _category, _check, _demo, _eval, _incident, _serve, _shield
 
 __all__ = ["main"]
 
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _check.register(sub)
+    _shield.register(sub)
     _analyze.register(sub)
     _eval.register(sub)
     _blocklist.register(sub)

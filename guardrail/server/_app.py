@@ -22,6 +22,7 @@ from .._exceptions import GuardrailError
 from .._models import HarmCategory, OutputType
 from .._resources import check_blocklist_name, check_resource_id
 from ..backends.local import LocalEngine
+from ..backends.local.shield import SHIELD_LIMITS
 from ._categories import Categories, customized_categories
 from ._errors import ApiError, error_response, from_guardrail
 from ._http import MAX_BODY_BYTES, MAX_PAGE, body, exists, field, page, text_field
@@ -35,7 +36,9 @@ GA_VERSIONS = ("2023-10-01", "2024-09-01")
 # Previews whose spec (or the seeds' documents) has incident and custom-category operations.
 INCIDENT_VERSIONS = ("2023-10-30-preview", "2024-02-15-preview", "2024-04-15-preview", "2024-09-15-preview")
 CATEGORY_VERSIONS = ("2024-02-15-preview", "2024-04-15-preview", "2024-05-15-preview", "2024-09-15-preview")
-API_VERSIONS = tuple(dict.fromkeys(GA_VERSIONS + INCIDENT_VERSIONS + CATEGORY_VERSIONS))
+SHIELD_VERSIONS = ("2024-02-15-preview", "2024-04-15-preview", "2024-05-15-preview", "2024-09-01",
+                   "2024-09-15-preview")
+API_VERSIONS = tuple(dict.fromkeys(GA_VERSIONS + INCIDENT_VERSIONS + CATEGORY_VERSIONS + SHIELD_VERSIONS))
 KEY_HEADER = "ocp-apim-subscription-key"
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -80,6 +83,29 @@ class _Api:
             hits = await self.engine.analyze_custom_categories(text, custom)
             out["textCustomizedCategoriesAnalysis"] = [{"categoryName": f.name, "detected": bool(f.detected)}
                                                         for f in hits]
+        return JSONResponse(out)
+
+    async def shield_prompt(self, request: Request) -> Response:
+        """text:shieldPrompt within the service's limits: a 10,000-character prompt, at most
+        five documents of 10,000 characters together."""
+        data = await body(request)
+        prompt = field(data, "userPrompt", str, "")
+        documents = field(data, "documents", list, [])
+        if any(not isinstance(d, str) for d in documents):
+            raise ApiError(400, "InvalidRequestBody", "documents must be strings", target="documents")
+        if not prompt and not any(documents):
+            raise ApiError(400, "InvalidRequestBody", "give userPrompt or at least one document", target="userPrompt")
+        if len(prompt) > SHIELD_LIMITS.prompt_chars:
+            raise ApiError(400, "InvalidRequestBody", f"userPrompt is {len(prompt):,} characters; the limit is "
+                           f"{SHIELD_LIMITS.prompt_chars:,}", target="userPrompt")
+        if len(documents) > SHIELD_LIMITS.documents or sum(map(len, documents)) > SHIELD_LIMITS.documents_chars:
+            raise ApiError(400, "InvalidRequestBody", f"at most {SHIELD_LIMITS.documents} documents of "
+                           f"{SHIELD_LIMITS.documents_chars:,} characters together", target="documents")
+        found = await self.engine.shield_prompt(prompt, documents)
+        out: dict[str, Any] = {"documentsAnalysis": [{"attackDetected": f.detected} for f in found
+                                                     if f.document is not None]}
+        if prompt:
+            out["userPromptAnalysis"] = {"attackDetected": next(f.detected for f in found if f.document is None)}
         return JSONResponse(out)
 
     async def analyze_image(self, request: Request) -> Response:
@@ -197,6 +223,7 @@ def create_app(engine: LocalEngine | None = None, *, key: str | None = None,
     table: list[tuple[str, Handler, list[str], tuple[str, ...]]] = [
         (f"{base}/text:analyze", api.analyze_text, ["POST"], ga),
         (f"{base}/image:analyze", api.analyze_image, ["POST"], ga),
+        (f"{base}/text:shieldPrompt", api.shield_prompt, ["POST"], SHIELD_VERSIONS),
         (bl, api.list_blocklists, ["GET"], ga),
         (f"{bl}/{{name}}:addOrUpdateBlocklistItems", api.add_items, ["POST"], ga),
         (f"{bl}/{{name}}:removeBlocklistItems", api.remove_items, ["POST"], ga),

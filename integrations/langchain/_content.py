@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
+from langchain_core.documents import Document
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.prompt_values import ChatPromptValue, PromptValue, StringPromptValue
 
 from guardrail import UnsupportedInputError
@@ -138,6 +139,27 @@ def extract(value: Any, *, key: str | None = None, all_messages: bool = False, p
 
         return Extracted([t for p in parts for t in p.texts], rebuild, [i for p in parts for i in p.images])
     raise UnsupportedInputError(f"cannot check a {type(value).__name__}; guardrail accepts {ACCEPTED}")
+
+
+def is_documents(value: Any) -> bool:
+    """A retriever's output: a non-empty list of LangChain Documents."""
+    return isinstance(value, list) and bool(value) and all(isinstance(d, Document) for d in value)
+
+
+def documents_in(value: Any) -> list[str]:
+    """Texts the model will read as material, not as the user's words: Documents (a
+    retriever's output, or a list of them in a dict field) and ToolMessage contents."""
+    if is_documents(value):
+        return [d.page_content for d in value]
+    if isinstance(value, ToolMessage):
+        return ["\n\n".join(_content(value.content)[0])]
+    if isinstance(value, ChatPromptValue):
+        return documents_in(value.messages)
+    if isinstance(value, list) and value and all(isinstance(m, BaseMessage) for m in value):
+        return [t for m in value if isinstance(m, ToolMessage) for t in documents_in(m)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in documents_in(v)]
+    return []
 
 
 def _checkable(v: Any) -> bool:

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 from guardrail import ContentBlockedError, Direction, Guard, StreamFilter, Verdict
 
 from ._callbacks import mute_upstream_events, quiet_child
-from ._content import carries_data, chunk_text, extract, image_of, refusal_like, with_text
+from ._content import carries_data, chunk_text, documents_in, extract, image_of, is_documents, refusal_like, with_text
 
 OnBlock = Literal["raise", "refuse"]
 
@@ -76,13 +76,22 @@ class _GuardBase(RunnableSerializable[Any, Any]):
     async def _acheck(self, value: Any, direction: Direction) -> Any:
         """The value with checked text, or _Blocked."""
         prompt = direction is Direction.PROMPT
+        guard: Guard = self.guard
+        shield = guard.policy_for(direction).prompt_shield
+        reads_documents = prompt and shield is not None and shield.documents
+        if reads_documents and is_documents(value):  # a retriever's output: drop the poisoned ones
+            verdict = await guard.check("", direction, documents=[d.page_content for d in value])
+            poisoned = {f.document for f in verdict.triggered if f.document is not None} if verdict.blocked else set()
+            if verdict.blocked and not poisoned:
+                return _Blocked(verdict)  # the check itself failed (fail mode closed)
+            return [d for i, d in enumerate(value) if i not in poisoned]
+        documents = documents_in(value) if reads_documents else []
         found = extract(
             value,
             key=self.input_key if prompt else self.output_key,
             all_messages=self.all_messages,
             prompt=prompt,
         )
-        guard: Guard = self.guard
         if found.images and guard.checks_images(direction):
             for part in found.images:
                 image = image_of(part)
@@ -91,9 +100,10 @@ class _GuardBase(RunnableSerializable[Any, Any]):
                 image_verdict = await guard.check_image(image, direction)
                 if image_verdict.blocked:
                     return _Blocked(image_verdict)
-        if not found.texts or not found.joined.strip():
+        if (not found.texts or not found.joined.strip()) and not documents:
             return value  # nothing to check (e.g. a tool-call-only message)
-        verdict = await guard.check(found.joined, direction)
+        verdict = await guard.check(found.joined if found.joined.strip() else "", direction,
+                                    documents=documents or None)
         if verdict.blocked:
             return _Blocked(verdict)
         if verdict.redacted:

@@ -17,11 +17,17 @@ filtered at the source::
 
     agent = create_agent(GuardedChatModel(model=model, guard=guard), tools,
                          middleware=[GuardrailMiddleware(guard, check_output=False)])
+
+**Tool results.** When the prompt policy shields documents (``prompt_shield = true``),
+every tool result is checked as a document before the model reads it (``wrap_tool_call``):
+a result carrying instructions aimed at the assistant is replaced by a short notice
+(``ToolMessage`` with ``status="error"``, same ``tool_call_id``), or raises with
+``on_poisoned_tool="raise"``. Results returned as a ``Command`` are not inspected.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Awaitable, Callable, Literal
 
 try:
     from langchain.agents.middleware import AgentMiddleware, hook_config
@@ -29,9 +35,9 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError(
         "GuardrailMiddleware needs langchain >= 1.0: pip install 'guardrail[agents]'"
     ) from exc
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from guardrail import Direction, Guard, Verdict
+from guardrail import ContentBlockedError, Direction, Guard, Verdict
 
 from ._content import extract
 
@@ -41,11 +47,20 @@ __all__ = ["GuardrailMiddleware"]
 class GuardrailMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     """Checks the last user message before the model and the model's reply after it."""
 
-    def __init__(self, guard: Guard, *, check_input: bool = True, check_output: bool = True) -> None:
+    WITHHELD = ("[guardrail] This tool result was withheld: it contained instructions addressed to the "
+                "assistant (a possible prompt injection).")
+
+    def __init__(self, guard: Guard, *, check_input: bool = True, check_output: bool = True,
+                 check_tools: bool | None = None, on_poisoned_tool: Literal["replace", "raise"] = "replace") -> None:
         super().__init__()
         self.guard = guard
         self.check_input = check_input
         self.check_output = check_output
+        shield = guard.policy.prompt.prompt_shield
+        self.check_tools = (shield is not None and shield.documents) if check_tools is None else check_tools
+        if on_poisoned_tool not in ("replace", "raise"):
+            raise ValueError("on_poisoned_tool must be 'replace' or 'raise'")
+        self.on_poisoned_tool = on_poisoned_tool
 
     # -- pure parts ----------------------------------------------------------------------
 
@@ -99,3 +114,25 @@ class GuardrailMiddleware(AgentMiddleware):  # type: ignore[type-arg]
     @hook_config(can_jump_to=["end"])
     async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         return await self._acheck(state, Direction.COMPLETION) if self.check_output else None
+
+    # -- tool results ----------------------------------------------------------------------
+
+    async def _acheck_tool(self, result: Any) -> Any:
+        if not self.check_tools or not isinstance(result, ToolMessage):
+            return result
+        found = extract(result)
+        if not found.joined.strip():
+            return result
+        verdict = await self.guard.check("", Direction.PROMPT, documents=[found.joined])
+        if not verdict.blocked:
+            return result
+        if self.on_poisoned_tool == "raise":
+            raise ContentBlockedError(verdict)
+        return result.model_copy(update={"content": self.WITHHELD, "status": "error", "artifact": None,
+                                         "response_metadata": {**result.response_metadata, "guardrail": "withheld"}})
+
+    def wrap_tool_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
+        return self.guard.run_sync(self._acheck_tool(handler(request)))
+
+    async def awrap_tool_call(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
+        return await self._acheck_tool(await handler(request))

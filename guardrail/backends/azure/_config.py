@@ -29,6 +29,7 @@ class ApiVersions:
     incidents: str = "2024-04-15-preview"
     analyze_with_incidents: str = "2023-10-30-preview"  # the one preview whose text:analyze takes incidents
     categories: str = "2024-05-15-preview"
+    shield_prompt: str = "2024-09-01"
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,20 @@ class AzureBackend(Backend):
         hit = {f.name for f in await self.image_incidents.detect(value, names)}
         return [Finding(kind=FindingKind.INCIDENT, name=n) for n in names if n in hit]
 
+    async def shield_prompt(
+        self, user_prompt: str, documents: Sequence[str] = (), *, threshold: float | None = None
+    ) -> list[Finding]:
+        """text:shieldPrompt (GA 2024-09-01); long input is split and merged by OR. The
+        service has no score, so ``threshold`` does not apply."""
+        from ..local.shield import check_shield_input
+        from . import _shield
+
+        check_shield_input(user_prompt, list(documents), local=True)  # longer input is split, not refused
+        requests = _shield.plan(user_prompt, documents)
+        version = self.api_versions.shield_prompt
+        answers = await asyncio.gather(*(self._post_json("/text:shieldPrompt", version, r.body()) for r in requests))
+        return _shield.merge(user_prompt, documents, requests, answers)
+
     async def analyze_custom_categories(
         self, text: str, categories: Sequence[CategoryRef]
     ) -> list[Finding]:

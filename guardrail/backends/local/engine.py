@@ -16,6 +16,7 @@ from .embedder import Embedder, default_embedder
 from .harm import HarmAnalyzer, default_harm_analyzer
 from ._runner import ModelRunner
 from .incidents import Incidents
+from .shield import ShieldAnalyzer, default_shield_analyzer
 
 __all__ = ["LocalEngine"]
 
@@ -38,6 +39,7 @@ class LocalEngine(Backend):
         *,
         embedder: Embedder | str | Path | None = None,
         harm: HarmAnalyzer | str | Path | None = None,
+        shield: ShieldAnalyzer | str | Path | None = None,
     ) -> None:
         self.store = store if isinstance(store, Store) else Store(store)
         if embedder is None:
@@ -49,6 +51,10 @@ class LocalEngine(Backend):
             self.harm = default_harm_analyzer()
         else:
             self.harm = harm if isinstance(harm, HarmAnalyzer) else HarmAnalyzer(harm)
+        if shield is None:
+            self.shield = default_shield_analyzer()
+        else:
+            self.shield = shield if isinstance(shield, ShieldAnalyzer) else ShieldAnalyzer(shield)
         self.text_incidents = Incidents(self.store, "text", self.embedder)
         self.image_incidents = Incidents(self.store, "image", self.embedder)
         self.categories = Categories(self.store, self.embedder)
@@ -61,7 +67,7 @@ class LocalEngine(Backend):
         return analysis in (
             Analysis.HARM,
             Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY,
-            Analysis.BLOCKLIST_FOLD,
+            Analysis.BLOCKLIST_FOLD, Analysis.PROMPT_SHIELD,
         )
 
     async def analyze_harm(
@@ -98,6 +104,20 @@ class LocalEngine(Backend):
             _unstoppable(self.text_incidents.detect), text, [i.name for i in incidents], thresholds=thresholds,
             cost=len(text),
         )
+
+    async def shield_prompt(
+        self, user_prompt: str, documents: Sequence[str] = (), *, threshold: float | None = None
+    ) -> list[Finding]:
+        return await self.runner.run(_unstoppable(self.shield_prompt_sync), user_prompt, list(documents),
+                                     threshold=threshold, cost=len(user_prompt) + sum(map(len, documents)))
+
+    def shield_prompt_sync(
+        self, user_prompt: str, documents: Sequence[str] = (), *, threshold: float | None = None
+    ) -> list[Finding]:
+        prompt, docs = self.shield.analyze(user_prompt, documents, threshold=threshold)
+        scored = ([(None, prompt)] if prompt is not None else []) + list(enumerate(docs))
+        return [Finding(kind=FindingKind.PROMPT_ATTACK, name="userPrompt" if index is None else "document",
+                        document=index, score=s.score, detected=s.detected, span=s.span) for index, s in scored]
 
     async def analyze_custom_categories(self, text: str, categories: Sequence[CategoryRef]) -> list[Finding]:
         return await self.runner.run(_unstoppable(self.categories.analyze), text, list(categories), cost=len(text))

@@ -44,6 +44,8 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
         ("bench_azure_client.py", ["--calls", "500"] if quick else [], repeats),
         ("bench_incidents.py", [], 1),  # its quality part is deterministic and slow
         ("bench_scaling.py", [], 1),
+        ("bench_server.py", ["--requests", "400"] if quick else [], repeats),
+        ("bench_shield.py", [], 1),
     ]
 
 

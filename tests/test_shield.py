@@ -185,3 +185,15 @@ def test_cli_shield(tmp_path, capsys):
     assert "userPromptAnalysis" not in lines[0] and lines[1]["userPromptAnalysis"]["attackDetected"] is False
     f.write_text(json.dumps({"documents": "not a list"}) + "\n")
     assert main(["shield", "--file", str(f), "--store", store]) == 2
+
+
+def test_cli_eval_injection_label(tmp_path, capsys):
+    from guardrail.cli import main
+
+    f = tmp_path / "rows.jsonl"
+    f.write_text("\n".join(json.dumps({"text": t, "injection": y}) for t, y in
+                           [(a, 1) for a in ATTACKS] + [(b, 0) for b in BENIGN] + [("no label", None)]) + "\n")
+    assert main(["eval", "--label", "injection", "--data", str(f), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rows"] == 8 and report["attacks"] == 4
+    assert report["recall"] == 1.0 and report["benign_flagged"] == 0.0 and report["auprc"] == 1.0

@@ -31,6 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--model", metavar="DIR", help="a harm model folder to evaluate (default: the shipped one)")
     p.add_argument("--lang", metavar="CODE", help="only rows whose 'lang' is CODE (rows without lang are kept)")
     p.add_argument("--threshold", type=int, default=4, help="block threshold, 0-7 (default 4, as the default policy)")
+    p.add_argument("--label", choices=("harm", "injection"), default="harm",
+                   help="harm (the four categories) or injection: rows with 'injection' 1|0 scored by the local "
+                   "prompt shield (recall, benign share flagged, AUPRC)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("--plot", metavar="DIR", help="write PR curves as PNG into DIR (needs matplotlib)")
     p.set_defaults(run=run)
@@ -62,7 +65,43 @@ def load(args: argparse.Namespace, held_out: tuple[str, ...] = ()) -> list[Any]:
     return rows
 
 
+def run_injection(args: argparse.Namespace) -> int:
+    from .._evaluation import average_precision
+    from ..backends.local.shield import ShieldAnalyzer
+
+    import numpy as np
+
+    wanted = set(args.holdout_source or ())
+    rows = []
+    for path in args.data:
+        for r in read_jsonl(path):
+            if r.get("injection") not in (0, 1) or not isinstance(r.get("text"), str) or not r["text"]:
+                continue
+            if (args.lang and r.get("lang", args.lang) != args.lang) or (wanted and _source(r) not in wanted):
+                continue
+            rows.append(r)
+    if not rows:
+        raise InvalidInputError("no rows with an 'injection' label of 1 or 0 left to evaluate")
+    shield = ShieldAnalyzer()
+    y = np.array([r["injection"] for r in rows])
+    s = np.array([shield.raw(r["text"])[0] for r in rows])
+    hit = s >= shield.threshold
+    report = {"rows": len(rows), "attacks": int(y.sum()), "threshold": shield.threshold,
+              "recall": float(hit[y == 1].mean()) if y.any() else float("nan"),
+              "benign_flagged": float(hit[y == 0].mean()) if (y == 0).any() else float("nan"),
+              "auprc": average_precision(y, s)}
+    if args.json:
+        print(json.dumps(report, allow_nan=True))
+    else:
+        print_table(["rows", "attacks", f"recall@{shield.threshold:g}", "benign flagged", "AUPRC"],
+                    [[str(report["rows"]), str(report["attacks"]), fmt(report["recall"]),
+                      fmt(report["benign_flagged"]), fmt(report["auprc"])]])
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.label == "injection":
+        return run_injection(args)
     if not 1 <= args.threshold <= 7:
         raise InvalidInputError("--threshold must be 1-7")
     if args.plot:

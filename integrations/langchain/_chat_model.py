@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field, model_validator
 from guardrail import ContentBlockedError, Direction, Guard
 
 from ._callbacks import quiet_child
-from ._content import chunk_text, extract
+from ._content import chunk_text, documents_in, extract
 
 
 class GuardedChatModel(BaseChatModel):
@@ -68,9 +68,16 @@ class GuardedChatModel(BaseChatModel):
 
     async def _check_prompt(self, messages: list[BaseMessage]) -> list[BaseMessage] | AIMessage:
         found = extract(messages, all_messages=self.all_messages, prompt=True)
-        if not found.texts or not found.joined.strip():
+        shield = self.guard.policy.prompt.prompt_shield
+        documents: list[str] = []
+        if shield is not None and shield.documents:
+            # The newest tool results (after the last AI turn) are what this call reads fresh.
+            last_ai = max((i for i, m in enumerate(messages) if isinstance(m, AIMessage)), default=-1)
+            documents = documents_in(list(messages[last_ai + 1:]))
+        if (not found.texts or not found.joined.strip()) and not documents:
             return messages
-        verdict = await self.guard.check(found.joined, Direction.PROMPT)
+        verdict = await self.guard.check(found.joined if found.joined.strip() else "", Direction.PROMPT,
+                                         documents=documents or None)
         if verdict.blocked:
             if self.on_block == "raise":
                 raise ContentBlockedError(verdict)

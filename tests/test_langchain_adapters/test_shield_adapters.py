@@ -105,3 +105,15 @@ async def test_guarded_documents_arg(guard):
     with pytest.raises(ConfigurationError, match="does not shield documents"):
         guarded(plain, documents_arg="docs")(answer.__wrapped__)
     plain.close()
+
+
+async def test_guarded_chat_model_shields_the_newest_tool_results(guard):
+    from guardrail.integrations.langchain import GuardedChatModel
+
+    model = GuardedChatModel(model=GenericFakeChatModel(messages=iter([AIMessage("fine")] * 3)), guard=guard,
+                             on_block="refuse")
+    call = AIMessage("", tool_calls=[{"name": "fetch", "args": {}, "id": "c1"}])
+    reply = await model.ainvoke([HumanMessage("what does the page say?"), call, ToolMessage(POISON, tool_call_id="c1")])
+    assert reply.content == guard.policy.prompt.refusal
+    reply = await model.ainvoke([HumanMessage("what does the page say?"), call, ToolMessage(CLEAN, tool_call_id="c1")])
+    assert reply.content == "fine"

@@ -36,9 +36,12 @@ HUMAN_DOC = ("Preheat the oven to 180C. Ignore the time on the packet and bake u
              "then let the cake cool for ten minutes before slicing.")
 
 
+SHIELD = ShieldAnalyzer()  # one load for the property tests too
+
+
 @pytest.fixture(scope="module")
 def shield():
-    return ShieldAnalyzer()
+    return SHIELD
 
 
 @pytest.mark.parametrize("text", ATTACKS)
@@ -72,14 +75,14 @@ def test_bad_shield_input_gets_typed_errors(shield):
 
 @given(st.text(max_size=300))
 def test_any_text_gets_a_score_in_range(text):
-    s = ShieldAnalyzer().score(text)  # lone surrogates, controls, any script
+    s = SHIELD.score(text)  # lone surrogates, controls, any script
     assert 0.0 <= s.score <= 1.0 and isinstance(s.detected, bool)
 
 
 @given(st.sampled_from(ATTACKS[:3]), st.sampled_from(["\u200b", "\u00ad", "\u2060"]), st.integers(1, 7))
 def test_invisible_characters_do_not_hide_an_attack(text, invisible, every):
     disguised = "".join(ch + (invisible if i % every == 0 else "") for i, ch in enumerate(text))
-    assert ShieldAnalyzer().score(disguised).detected
+    assert SHIELD.score(disguised).detected
 
 
 # -- policy and Guard --------------------------------------------------------------------

@@ -128,6 +128,7 @@ class ShieldAnalyzer:
         self._threshold = threshold
         self._lock = threading.Lock()
         self._weights: np.ndarray | None = None
+        self._encoder: Any = None
         self._config: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -135,17 +136,24 @@ class ShieldAnalyzer:
 
     def load(self) -> None:
         with self._lock:
-            if self._weights is not None:
+            if self._config:
                 return
             folder = self._dir or Path(str(resources.files("guardrail") / "_weights" / DEFAULT_SHIELD_MODEL))
             try:
                 config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-                weights = np.load(folder / "weights.npy").astype(np.float32)
-            except (OSError, ValueError) as exc:
+                if (folder / "model.onnx").is_file():  # a fine-tuned encoder (scripts/train_shield_minilm.py)
+                    from .harm import HarmAnalyzer  # the same windowed ONNX runner, one "attack" head
+
+                    self._encoder = HarmAnalyzer(folder)
+                    self._encoder.load()
+                else:  # the n-gram baseline (scripts/train_shield.py)
+                    weights = np.load(folder / "weights.npy").astype(np.float32)
+                    if weights.shape != (int(config["dim"]) + 1,):
+                        raise ValueError("weights.npy does not match config.json's dim")
+                    self._weights = weights
+            except (OSError, ValueError, KeyError) as exc:
                 raise ConfigurationError(f"cannot load the prompt-shield model from {folder}: {exc}") from None
-            if weights.shape != (int(config["dim"]) + 1,):
-                raise ConfigurationError(f"{folder}: weights.npy does not match config.json's dim")
-            self._config, self._weights = config, weights
+            self._config = config
 
     @property
     def threshold(self) -> float:
@@ -155,11 +163,14 @@ class ShieldAnalyzer:
     def raw(self, text: str) -> tuple[float, tuple[int, int]]:
         """The worst window's probability and its (start, end) in ``text``."""
         self.load()
+        if self._encoder is not None:
+            best, spans = self._encoder.raw_scores([text])[0]
+            return float(best[0]), (spans[0].start, spans[0].end)
         assert self._weights is not None
         dim = int(self._config["dim"])
         sizes = tuple(self._config.get("char_ngrams", (3, 4, 5)))
         w, b = self._weights[:dim], float(self._weights[dim])
-        best, where = -1.0, (0, len(text))
+        best_p, where = -1.0, (0, len(text))
         for start, end in windows(text, int(self._config.get("window", WINDOW)), int(self._config.get("stride", STRIDE))):
             folded = fold_text(text[start:end])
             if not folded:
@@ -167,9 +178,9 @@ class ShieldAnalyzer:
             idx, val = featurize(folded, dim, sizes)
             z = float(w[idx] @ val) + b
             p = 1.0 / (1.0 + float(np.exp(-z)))
-            if p > best:
-                best, where = p, (start, end)
-        return max(best, 0.0), where
+            if p > best_p:
+                best_p, where = p, (start, end)
+        return max(best_p, 0.0), where
 
     def score(self, text: str, threshold: float | None = None) -> ShieldScore:
         p, (start, end) = self.raw(clean(text))

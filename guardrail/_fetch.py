@@ -19,10 +19,15 @@ import httpx
 
 from ._exceptions import InvalidInputError, LimitExceededError
 
-__all__ = ["MAX_REDIRECTS", "check_url", "fetch", "afetch"]
+__all__ = ["MAX_REDIRECTS", "afetch", "check_url", "fetch", "shown"]
 
 MAX_REDIRECTS = 3
 
+
+
+def shown(url: str) -> str:
+    """A URL fit for a message or a log: no query or fragment (a SAS token lives there), cut short."""
+    return url.split("?", 1)[0].split("#", 1)[0][:120]
 
 def _allowed(host: str, addresses: Iterable[str], allowed_hosts: Iterable[str]) -> bool:
     allowed = list(allowed_hosts)
@@ -42,7 +47,7 @@ def check_url(url: str, allowed_hosts: Iterable[str] = ()) -> None:
     """Refuse non-http(s) URLs and hosts on internal addresses (unless allow-listed)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(f"only http(s) URLs can be fetched, got {url[:80]!r}")
+        raise InvalidInputError(f"only http(s) URLs can be fetched, got {shown(url)!r}")
     host = parts.hostname
     if host in tuple(allowed_hosts):
         return
@@ -66,10 +71,10 @@ def check_url(url: str, allowed_hosts: Iterable[str] = ()) -> None:
 
 def _next(url: str, response: httpx.Response, hops: int) -> str:
     if hops >= MAX_REDIRECTS:
-        raise InvalidInputError(f"fetching {url[:80]!r}: more than {MAX_REDIRECTS} redirects")
+        raise InvalidInputError(f"fetching {shown(url)!r}: more than {MAX_REDIRECTS} redirects")
     location = response.headers.get("location")
     if not location:
-        raise InvalidInputError(f"fetching {url[:80]!r}: a redirect without a Location")
+        raise InvalidInputError(f"fetching {shown(url)!r}: a redirect without a Location")
     return urljoin(url, location)
 
 
@@ -82,7 +87,7 @@ class _Body:
     def add(self, chunk: bytes) -> None:
         self.size += len(chunk)
         if self.size > self.limit:
-            raise LimitExceededError(f"{self.url[:80]!r} is over the {self.limit:,}-byte limit")
+            raise LimitExceededError(f"{shown(self.url)!r} is over the {self.limit:,}-byte limit")
         self.chunks.append(chunk)
 
     def bytes(self) -> bytes:
@@ -94,7 +99,7 @@ def _redirect(url: str, r: httpx.Response, hops: int) -> str | None:
     if r.is_redirect:
         return _next(url, r, hops)
     if r.status_code >= 400:
-        raise InvalidInputError(f"fetching {url[:80]!r} answered HTTP {r.status_code}")
+        raise InvalidInputError(f"fetching {shown(url)!r} answered HTTP {r.status_code}")
     return None
 
 
@@ -113,7 +118,7 @@ def fetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterable[str] 
                         body.add(chunk)
                     return body.bytes()
             except httpx.HTTPError as exc:
-                raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
+                raise InvalidInputError(f"cannot fetch {shown(url)!r}: {type(exc).__name__}") from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -134,5 +139,5 @@ async def afetch(url: str, *, limit: int, timeout: float, allowed_hosts: Iterabl
                         body.add(chunk)
                     return body.bytes()
             except httpx.HTTPError as exc:
-                raise InvalidInputError(f"cannot fetch {url[:80]!r}: {type(exc).__name__}") from None
+                raise InvalidInputError(f"cannot fetch {shown(url)!r}: {type(exc).__name__}") from None
     raise AssertionError("unreachable")  # pragma: no cover

@@ -207,3 +207,17 @@ def test_operation_ids_answer_on_another_server_on_the_same_store(tmp_path, blob
         for srv, thread, _ in (a, b):
             srv.should_exit = True
             thread.join(timeout=10)
+
+
+def test_a_sas_token_in_the_sample_url_is_never_echoed_or_stored(server, blob):
+    h = {"Ocp-Apim-Subscription-Key": KEY}
+    v = {"api-version": "2024-05-15-preview"}
+    secret = "sig=SECRETSIGNATURE123"
+    r = httpx.put(f"{server}/contentsafety/text/categories/sas", params=v, headers=h,
+                  json={"definition": "d", "sampleBlobUrl": f"{blob}?sv=2024&{secret}"})
+    assert r.status_code == 201 and secret not in r.text
+    assert secret not in httpx.get(f"{server}/contentsafety/text/categories/sas", params=v, headers=h).text
+    missing = blob.rsplit("/", 1)[0] + f"/nope.jsonl?{secret}"
+    r = httpx.put(f"{server}/contentsafety/text/categories/sas2", params=v, headers=h,
+                  json={"definition": "d", "sampleBlobUrl": missing})
+    assert r.status_code in (200, 201, 400) and secret not in r.text

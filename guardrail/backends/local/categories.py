@@ -97,10 +97,12 @@ def parse_samples(source: Any, *, allowed_hosts: Sequence[str] = ()) -> tuple[li
     elif isinstance(source, (str, Path)):
         where = str(source)
         if where.startswith(("http://", "https://")):
-            from ..._fetch import fetch
+            from ..._fetch import fetch, shown
+
+            url, where = where, shown(where)  # messages and the stored source never carry a SAS token
 
             # As image links: internal addresses refused, 3 redirects, bounded size.
-            data = fetch(where, limit=32 * 1024 * 1024, timeout=30.0, allowed_hosts=allowed_hosts)
+            data = fetch(url, limit=32 * 1024 * 1024, timeout=30.0, allowed_hosts=allowed_hosts)
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:

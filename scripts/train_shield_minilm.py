@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--limit", type=int, default=0, help="train rows (quick runs)")
     args = ap.parse_args()
 
     import torch
@@ -59,6 +60,8 @@ def main() -> None:
     rows = [r for r in train_all if r[2] not in SELECT]
     select = [(r[0], r[1], r[2]) for r in train_all if r[2] in SELECT]
     rng.shuffle(rows)
+    if args.limit:
+        rows, select = rows[: args.limit], select[: args.limit // 4]
     print(f"train rows {len(rows)} ({sum(r[1] for r in rows)} attacks); selection rows {len(select)}; "
           f"held-out rows {len(held)}", flush=True)
 

@@ -21,6 +21,7 @@ from guardrail import (
     PolicyError,
     Store,
     StoreError,
+    TextTooLongError,
 )
 
 
@@ -281,11 +282,16 @@ async def test_concurrent_checks_are_batched_into_one_model_run(engine, monkeypa
     assert mixed[0].allowed and mixed[1].blocked and mixed[1].reason == single.reason
 
 
-async def test_the_longest_text_the_local_engine_accepts_is_checked_within_the_default_timeout(engine):
-    guard = Guard(backend=engine)  # the default policy: harm at 4, timeout 5 s
-    await guard.check_prompt("warm up the model")
+async def test_the_longest_text_the_local_engine_accepts_gets_a_real_verdict(engine):
+    # The time it takes (about 3 s on two cores, inside the default 5 s timeout) is a
+    # benchmark figure (benchmarks/README.md, "Load"); a timed assertion here would fail
+    # on a busy machine. What must hold everywhere: the limit is 40,000 characters, a text
+    # of that length is analysed whole and allowed, and one character more is refused.
+    guard = Guard({"timeout": 120}, backend=engine)
     text = ("The committee met on Tuesday to discuss the library budget and the reading room. " * 600)[
         : guard.max_text_length]
     assert len(text) == 40_000
     verdict = await guard.check_prompt(text)
-    assert verdict.allowed and not verdict.errors, verdict.errors  # before: 100,000 could never pass
+    assert verdict.allowed and not verdict.errors, verdict.errors
+    with pytest.raises(TextTooLongError):
+        await guard.check_prompt(text + "x")

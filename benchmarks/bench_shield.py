@@ -5,7 +5,8 @@ Quality (recall of attacks, share of benign rows flagged, AUPRC) at the shipped 
   TRAINING.json: a model trained without deepset / notinject / the jailbreak templates,
   scored on that source);
 * ailuminate (1,200 request-style prompts with alarming words; never trained on);
-* ``data/shield_dev.jsonl`` (ours, written apart from the training generator).
+* ``data/shield_dev.jsonl`` (ours, written apart from the training generator);
+* the docstrings of ``guardrail/`` (technical text about attacks; the READMEs train, these do not).
 Yardstick in the same run: a keyword rule (the phrases a naive filter would look for).
 No peer model installs offline here: LLM Guard's PromptInjection scanner, Prompt Guard
 and Rebuff all download weights or call an API at run time.
@@ -43,6 +44,13 @@ def sets() -> dict[str, list[tuple[str, int]]]:
     held = DATA / "ailuminate.jsonl"
     if held.exists():
         out["ailuminate (benign requests, 1,200)"] = [(json.loads(x)["text"], 0) for x in held.open(encoding="utf-8")]
+    import sys
+
+    sys.path.insert(0, str(ROOT.parent / "scripts"))
+    from train_shield import docstrings  # technical text about attacks, never trained on
+
+    docs = docstrings()
+    out[f"guardrail/ docstrings ({len(docs)})"] = [(d, 0) for d in docs]
     return out
 
 

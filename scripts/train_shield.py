@@ -7,9 +7,11 @@ Inputs (named; nothing here runs at guardrail's run time):
     nq-open questions, counselchat questions, harmbench-etc requests (harmful requests are
     not attacks on the assistant's rules). Read, never copied; see that folder's README.
   * ``scripts/shield_data/authored.py`` (ours): overrides in many phrasings and languages,
-    planted instructions in documents, and benign look-alikes.
+    planted instructions in documents, and benign look-alikes; this repository's README.md
+    and benchmarks/README.md paragraphs as benign technical documents.
 Held out, never trained on: ailuminate (request-style prompts with alarming words: the
-benign check) and ``benchmarks/data/shield_dev.jsonl`` (ours, written apart).
+benign check), ``benchmarks/data/shield_dev.jsonl`` (ours, written apart) and the
+docstrings of ``guardrail/`` (technical text about attacks that must not be flagged).
 Dev-time needs: ``pip install scikit-learn scipy``.
 
 Model: hashed word uni/bigrams and character 3-5-grams of the folded text (exactly
@@ -86,9 +88,35 @@ def load() -> tuple[list[tuple[str, int, str, float]], list[tuple[str, int, str]
     import authored
 
     train += [(t, y, f"authored-{kind}", 2.0) for t, y, kind in authored.rows(rng)]
+    # Technical documentation is what RAG apps feed as documents, and it talks about attacks:
+    # this project's READMEs train as benign; its module docstrings are the held-out check.
+    train += [(t, 0, "guardrail-docs", 1.0) for t in doc_paragraphs()]
+    held += [(t, 0, "guardrail-docstrings") for t in docstrings()]
     if DEV.exists():
         held += [(r["text"], int(r["injection"]), "shield_dev") for r in map(json.loads, DEV.open(encoding="utf-8"))]
     return train, held
+
+
+def doc_paragraphs() -> list[str]:
+    import re
+
+    out = []
+    for path in (ROOT / "README.md", ROOT / "benchmarks" / "README.md"):
+        out += [p.strip() for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.strip()) > 40]
+    return out
+
+
+def docstrings() -> list[str]:
+    import ast
+
+    out = []
+    for path in sorted((ROOT / "guardrail").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node)
+                if doc and len(doc) > 40:
+                    out.append(doc)
+    return out
 
 
 def matrix(texts: list[str]):  # type: ignore[no-untyped-def]
@@ -210,8 +238,10 @@ def write_notice(out: Path, sources: list[str]) -> None:
         "Trained on (text read, never shipped):",
     ]
     lines += [f"  {s}: {', '.join(sorted(licences[s]))} (../shared/data/{s}.jsonl; see its README)" for s in sources if s in licences]
-    lines += ["  guardrail-authored: scripts/shield_data/authored.py (Apache-2.0, ours)", "",
-              "Held out (never trained on): ailuminate (CC-BY-4.0), benchmarks/data/shield_dev.jsonl (ours).", ""]
+    lines += ["  guardrail-authored: scripts/shield_data/authored.py (Apache-2.0, ours)",
+              "  guardrail-docs: README.md and benchmarks/README.md of this repository (Apache-2.0, ours)", "",
+              "Held out (never trained on): ailuminate (CC-BY-4.0), benchmarks/data/shield_dev.jsonl (ours),",
+              "the docstrings of guardrail/ (ours).", ""]
     (out / "NOTICE").write_text("\n".join(lines))
     import shutil
 

@@ -236,16 +236,17 @@ class Guard:
         plan = self._plans[direction]
         request = plan.part(part)
         docs = check_documents(documents, self.max_text_length)
-        if docs and request.prompt_shield and plan.policy.prompt_shield is not None \
-                and plan.policy.prompt_shield.documents:
-            request = replace(request, documents=docs)
+        if docs:
+            rule = plan.policy.prompt_shield
+            if rule is None or not rule.documents:  # unread documents would be a silent pass
+                raise ConfigurationError(
+                    f"documents were given, but the {direction.value} policy does not shield documents; "
+                    "add prompt_shield = true (or {documents = true}) to it")
+            if request.prompt_shield:  # else the backend cannot: the verdict lists it as skipped
+                request = replace(request, documents=docs)
         if docs and text == "":  # documents only: the shield is the one check that reads them
             request = AnalysisRequest(prompt_shield=request.prompt_shield, shield_threshold=request.shield_threshold,
                                       documents=request.documents)
-            if not request.documents:
-                raise ConfigurationError(
-                    "documents were given without a prompt, but this direction's policy does not shield documents; "
-                    "set prompt_shield = {documents = true}")
         else:
             text = check_text(text, self.max_text_length)
         text = clean(text)

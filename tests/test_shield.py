@@ -104,8 +104,12 @@ async def test_policy_blocks_flags_and_reads_documents(tmp_path):
         await guard.check("", "completion", documents=[PLANTED])
 
     flag = Guard({"prompt": {"prompt_shield": {"action": "flag", "documents": False}, "harm": {}}}, backend=engine)
-    v = await flag.check_prompt(ATTACKS[1], documents=[PLANTED])
+    v = await flag.check_prompt(ATTACKS[1])
     assert v.allowed and v.flagged and [f.document for f in v.triggered] == [None]
+    with pytest.raises(ConfigurationError, match="does not shield documents"):  # unread documents: no silent pass
+        await flag.check_prompt(ATTACKS[1], documents=[PLANTED])
+    with pytest.raises(ConfigurationError, match="does not shield documents"):
+        await Guard({"harm": {}}, backend=engine).check_prompt("hi", documents=[PLANTED])
     with pytest.raises(InvalidInputError, match="document 0 must be a string"):
         await guard.check_prompt("hi", documents=[b"bytes"])  # type: ignore[list-item]
     with pytest.raises(PolicyError, match="block or flag"):

@@ -57,7 +57,13 @@ class GuardrailMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         self.check_input = check_input
         self.check_output = check_output
         shield = guard.policy.prompt.prompt_shield
-        self.check_tools = (shield is not None and shield.documents) if check_tools is None else check_tools
+        shields_documents = shield is not None and shield.documents
+        if check_tools and not shields_documents:
+            from guardrail import ConfigurationError
+
+            raise ConfigurationError("check_tools=True needs a prompt policy that shields documents; add "
+                                     "prompt_shield = true (or {documents = true}) to it")
+        self.check_tools = shields_documents if check_tools is None else check_tools
         if on_poisoned_tool not in ("replace", "raise"):
             raise ValueError("on_poisoned_tool must be 'replace' or 'raise'")
         self.on_poisoned_tool = on_poisoned_tool

@@ -4,9 +4,8 @@ SDK (sync and async), by httpx, and by guardrail's own AzureBackend."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
-import threading
-import time
 
 import httpx
 import pytest
@@ -14,7 +13,6 @@ import pytest
 pytest.importorskip("uvicorn")
 contentsafety = pytest.importorskip("azure.ai.contentsafety")
 
-import uvicorn  # noqa: E402
 from azure.ai.contentsafety import BlocklistClient, ContentSafetyClient  # noqa: E402
 from azure.ai.contentsafety.models import (  # noqa: E402
     AddOrUpdateTextBlocklistItemsOptions,
@@ -29,26 +27,16 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from guardrail import LocalEngine  # noqa: E402
 from guardrail.server import create_app  # noqa: E402
 
+from _servers import serving, start_serve, stop_serve  # noqa: E402
+
 KEY = "server-test-key-123"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     engine = LocalEngine(tmp_path_factory.mktemp("serve") / "s.sqlite3")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(engine, key=KEY), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(engine, key=KEY)) as url:
+        yield url
 
 
 def clients(url):
@@ -175,29 +163,13 @@ def test_serve_refuses_a_public_host_without_a_key(capsys):
 
 
 def test_guardrail_serve_command_answers_and_stops_on_sigterm(tmp_path):
-    import signal
-    import subprocess
-    import sys
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "guardrail", "serve", "--port", str(port),
-                             "--store", str(tmp_path / "s.sqlite3"), "--key", KEY],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, url = start_serve("--store", str(tmp_path / "s.sqlite3"), "--key", KEY)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        _, lists = clients(f"http://127.0.0.1:{port}")
+        _, lists = clients(url)
         lists.create_or_update_text_blocklist("cli", TextBlocklist(blocklist_name="cli"))
         assert [b.blocklist_name for b in lists.list_text_blocklists()] == ["cli"]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        out, err = stop_serve(proc, timeout=30)
     # Graceful: the app shut down, then uvicorn re-raised SIGTERM as its exit status.
     assert proc.returncode in (0, -signal.SIGTERM) and "Application shutdown complete" in err, err
     access = [line for line in err.splitlines() if '"path"' in line]
@@ -234,24 +206,8 @@ def test_incidents_through_the_server_with_azure_backend(server):
 def test_serve_with_two_workers_shares_one_store(tmp_path):
     """`guardrail serve --workers 2`: every request, whichever worker takes it, sees the
     blocklist items the other worker wrote (the matcher caches follow the store's revision)."""
-    import signal
-    import subprocess
-    import sys
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "guardrail", "serve", "--port", str(port), "--workers", "2",
-                             "--store", str(tmp_path / "s.sqlite3")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_serve("--workers", "2", "--store", str(tmp_path / "s.sqlite3"))
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
         v = {"api-version": "2024-09-01"}
         with httpx.Client(base_url=f"{url}/contentsafety", params=v) as client:
             client.patch("/text/blocklists/w", json={}).raise_for_status()
@@ -265,8 +221,7 @@ def test_serve_with_two_workers_shares_one_store(tmp_path):
                                                                 "blocklistNames": ["w"]}).json()
                         assert [x["blocklistItemText"] for x in hit["blocklistsMatch"]] == [f"codeword{m}"], (n, m)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        out, err = stop_serve(proc)
     assert proc.returncode in (0, -signal.SIGTERM), err
     started = {line.split("[")[1].split("]")[0] for line in err.splitlines() if "Started server process" in line}
     assert len(started) == 2, err  # two worker processes served

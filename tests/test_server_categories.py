@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import socket
 import threading
 import time
 
@@ -16,13 +15,13 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-import uvicorn  # noqa: E402
-
 from guardrail import LocalEngine  # noqa: E402
 from guardrail._exceptions import NotFoundError  # noqa: E402
 from guardrail.backends._base import CategoryRef  # noqa: E402
 from guardrail.backends.azure import ApiVersions, AzureBackend  # noqa: E402
 from guardrail.server import create_app  # noqa: E402
+
+from _servers import serving  # noqa: E402
 
 KEY = "category-test-key"
 POSITIVE = [
@@ -36,12 +35,6 @@ NEGATIVE = [
     "Explain photosynthesis to a child", "Which houseplants need little light?", "How do I learn Spanish fast?",
     "What time does the museum open on Sunday?", "Help me plan a birthday party for my daughter",
 ]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -67,25 +60,11 @@ def blob():
     httpd.server_close()
 
 
-def _run(app):
-    port = _port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(300):
-        if srv.started:
-            break
-        time.sleep(0.02)
-    return srv, thread, f"http://127.0.0.1:{port}"
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     engine = LocalEngine(tmp_path_factory.mktemp("cats") / "s.sqlite3")
-    srv, thread, url = _run(create_app(engine, key=KEY, fetch_hosts=["127.0.0.1"]))
-    yield url
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(engine, key=KEY, fetch_hosts=["127.0.0.1"])) as url:
+        yield url
 
 
 @pytest.mark.parametrize("version", ["2024-05-15-preview", "2024-09-15-preview"])
@@ -175,38 +154,29 @@ def test_bad_category_requests_get_the_service_error(server, blob):
 
 
 def test_sample_urls_to_internal_hosts_are_refused_unless_allowed(tmp_path, blob):
-    engine = LocalEngine(tmp_path / "s.sqlite3")
-    srv, thread, url = _run(create_app(engine))  # no fetch_hosts
-    try:
+    with serving(create_app(LocalEngine(tmp_path / "s.sqlite3"))) as url:  # no fetch_hosts
         r = httpx.put(f"{url}/contentsafety/text/categories/x", params={"api-version": "2024-05-15-preview"},
                       json={"definition": "d", "sampleBlobUrl": blob})
         assert r.status_code == 400 and "allowed_hosts" in r.json()["error"]["message"]
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_operation_ids_answer_on_another_server_on_the_same_store(tmp_path, blob):
     """What `--workers N` relies on: the Operation-Location of one process answers on another."""
     store = tmp_path / "shared.sqlite3"
-    a = _run(create_app(LocalEngine(store), fetch_hosts=["127.0.0.1"]))  # the lifespan closes each engine
-    b = _run(create_app(LocalEngine(store), fetch_hosts=["127.0.0.1"]))
-    try:
+    # Each lifespan closes its engine.
+    with serving(create_app(LocalEngine(store), fetch_hosts=["127.0.0.1"])) as a, \
+            serving(create_app(LocalEngine(store), fetch_hosts=["127.0.0.1"])) as b:
         v = {"api-version": "2024-05-15-preview"}
-        httpx.put(f"{a[2]}/contentsafety/text/categories/c", params=v,
+        httpx.put(f"{a}/contentsafety/text/categories/c", params=v,
                   json={"definition": "d", "sampleBlobUrl": blob}).raise_for_status()
-        r = httpx.post(f"{a[2]}/contentsafety/text/categories/c:build", params={**v, "version": "1"})
+        r = httpx.post(f"{a}/contentsafety/text/categories/c:build", params={**v, "version": "1"})
         path = httpx.URL(r.headers["Operation-Location"]).raw_path.decode()
         for _ in range(600):
-            status = httpx.get(b[2] + path).json()["status"]
+            status = httpx.get(b + path).json()["status"]
             if status == "Succeeded":
                 break
             time.sleep(0.05)
         assert status == "Succeeded"
-    finally:
-        for srv, thread, _ in (a, b):
-            srv.should_exit = True
-            thread.join(timeout=10)
 
 
 def test_a_sas_token_in_the_sample_url_is_never_echoed_or_stored(server, blob):

@@ -134,6 +134,18 @@ def test_auth_versions_limits_and_errors_in_the_service_shape(server):
     r = httpx.get(f"{server}/contentsafety/text/blocklists/..%2Fx", params={"api-version": "2024-09-01"}, headers=ok)
     assert r.status_code in (400, 404) and "error" in r.json()
     assert httpx.get(f"{server}/health").json() == {"status": "ok"}
+    # Add/remove requests take 1 to 100 entries, as the service does.
+    v = {"api-version": "2024-09-01"}
+    httpx.patch(f"{server}/contentsafety/text/blocklists/bounds", params=v, headers=ok, json={}).raise_for_status()
+    for path, key, entries in ((":addOrUpdateBlocklistItems", "blocklistItems", [{"text": f"t{i}"} for i in range(101)]),
+                               (":addOrUpdateBlocklistItems", "blocklistItems", []),
+                               (":removeBlocklistItems", "blocklistItemIds", [f"id{i}" for i in range(101)])):
+        r = httpx.post(f"{server}/contentsafety/text/blocklists/bounds{path}", params=v, headers=ok, json={key: entries})
+        assert r.status_code == 400 and r.json()["error"]["target"] == key, (path, len(entries))
+    r = httpx.post(f"{server}/contentsafety/text/incidents/x:addIncidentSamples",
+                   params={"api-version": "2024-04-15-preview"}, headers=ok,
+                   json={"incidentSamples": [{"text": "s"}] * 101})
+    assert r.status_code == 400 and r.json()["error"]["target"] == "incidentSamples"
 
 
 def test_guardrail_azure_backend_works_against_the_server(server):

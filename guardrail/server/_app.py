@@ -25,7 +25,7 @@ from ..backends.local import LocalEngine
 from ..backends.local.shield import SHIELD_LIMITS
 from ._categories import Categories, customized_categories
 from ._errors import ApiError, error_response, from_guardrail
-from ._http import MAX_BODY_BYTES, MAX_PAGE, body, exists, field, page, text_field
+from ._http import MAX_BODY_BYTES, batch, body, exists, field, page, text_field
 from ._incidents import Incidents
 
 __all__ = ["API_VERSIONS", "MAX_BODY_BYTES", "create_app"]
@@ -142,24 +142,13 @@ class _Api:
 
     async def add_items(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
-        data = await body(request)
-        items = field(data, "blocklistItems", list)
-        if not items:
-            raise ApiError(400, "InvalidRequestBody", "blocklistItems must be a non-empty list", target="blocklistItems")
-        if len(items) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"at most {MAX_PAGE} items per request", target="blocklistItems")
+        items = batch(await body(request), "blocklistItems")
         added = self.engine.blocklists.add_or_update_items(name, items)
         return JSONResponse({"blocklistItems": [self._item(i) for i in added]})
 
     async def remove_items(self, request: Request) -> Response:
         name = check_blocklist_name(request.path_params["name"])
-        data = await body(request)
-        ids = field(data, "blocklistItemIds", list)
-        if not ids:
-            raise ApiError(400, "InvalidRequestBody", "blocklistItemIds must be a non-empty list",
-                           target="blocklistItemIds")
-        if len(ids) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"at most {MAX_PAGE} ids per request", target="blocklistItemIds")
+        ids = batch(await body(request), "blocklistItemIds")
         self.engine.blocklists.remove_items(name, [check_resource_id(i, "item id") for i in ids])
         return Response(status_code=204)
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from .._exceptions import NotFoundError
 from ._errors import ApiError
 
-__all__ = ["MAX_BODY_BYTES", "MAX_PAGE", "TEXT_LIMIT", "accepted", "body", "exists", "field", "int_param",
+__all__ = ["MAX_BODY_BYTES", "MAX_PAGE", "TEXT_LIMIT", "accepted", "batch", "body", "exists", "field", "int_param",
            "page", "read_token", "text_field"]
 
 MAX_BODY_BYTES = 8 * 1024 * 1024  # a 4 MB image as base64, with room for the JSON around it
@@ -46,6 +46,15 @@ def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], defaul
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise ApiError(400, "InvalidRequestBody", f"{name} has the wrong type", target=name)
+    return value
+
+
+def batch(data: dict[str, Any], name: str) -> list[Any]:
+    """A list field of one add/remove request: 1 to MAX_PAGE entries, as the service takes."""
+    value = field(data, name, list)
+    if not value or len(value) > MAX_PAGE:
+        raise ApiError(400, "InvalidRequestBody", f"{name} must hold 1 to {MAX_PAGE} entries per request",
+                       target=name)
     return value
 
 

@@ -14,7 +14,7 @@ from .._resources import check_incident_name, check_resource_id
 from ..backends._base import IncidentRef
 from ..backends.local import LocalEngine
 from ._errors import ApiError
-from ._http import MAX_PAGE, accepted, body, exists, field, read_token, text_field
+from ._http import accepted, batch, body, exists, field, read_token, text_field
 
 __all__ = ["Incidents"]
 
@@ -62,10 +62,7 @@ class Incidents:
 
     async def add_samples(self, request: Request) -> Response:
         name = check_incident_name(request.path_params["name"])
-        samples = field(await body(request), "incidentSamples", list)
-        if not samples or len(samples) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"incidentSamples must hold 1 to {MAX_PAGE} samples",
-                           target="incidentSamples")
+        samples = batch(await body(request), "incidentSamples")
         if request.path_params["kind"] == "text":
             values = [s.get("text") if isinstance(s, dict) else None for s in samples]
         else:
@@ -78,10 +75,7 @@ class Incidents:
 
     async def remove_samples(self, request: Request) -> Response:
         name = check_incident_name(request.path_params["name"])
-        ids = field(await body(request), "incidentSampleIds", list)
-        if not ids or len(ids) > MAX_PAGE:
-            raise ApiError(400, "InvalidRequestBody", f"incidentSampleIds must hold 1 to {MAX_PAGE} ids",
-                           target="incidentSampleIds")
+        ids = batch(await body(request), "incidentSampleIds")
         self._of(request).remove_samples(name, [check_resource_id(i, "sample id") for i in ids])
         return Response(status_code=204)
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from encoder_training import STRIDE_TOKENS, cache_bottom, collate, make_top, run_layer, windows_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -58,8 +59,6 @@ HOLDOUT_SOURCES = ("ailuminate", "ghc", "misogyny-reddit")
 CAPS = {"davidson:offensive": 6000, "edos:neg": 7000, "conversationai-bias": 1500,
         "hatexplain": 10000, "rmhd": 4000, "sap": 600}
 GENDERED_SLURS = re.compile(r"\b(bitch|hoe|whore|slut|cunt|pussy)(e?s)?\b", re.IGNORECASE)
-WINDOW_TOKENS = MAX_TOKENS - 2  # one window = [CLS] + 126 tokens + [SEP], as at run time
-STRIDE_TOKENS = 64
 MAX_WINDOWS = 5  # per training row; longer rows keep their first windows
 
 
@@ -395,11 +394,6 @@ def obfuscated(rows: list[Row], rng: random.Random, n_pos: int = 2500, n_neg: in
     return out
 
 
-def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
-    out = layer(hidden, attention_mask=mask)
-    return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor
-
-
 def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3000, n_neg: int = 2000) -> list[Row]:
     """Harmful rows inside benign text keep their target (so a document is as bad as its
     worst part, not the average); benign inside benign stays benign. Up to ~2,000
@@ -413,20 +407,6 @@ def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3000, n_neg: int 
             parts.insert(rng.randint(0, len(parts)), r.text)
             out.append(Row(rng.choice((" ", "\n\n")).join(parts), r.target, r.weight, r.origin + "+embedded"))
     return out
-
-
-def token_windows(ids: list[int], cls: int, sep: int) -> list[list[int]]:
-    """The run time's windows (HarmAnalyzer.windows): 126 tokens, stride 64."""
-    if not ids:
-        return [[cls, sep]]
-    out = []
-    start = 0
-    while True:
-        end = min(start + WINDOW_TOKENS, len(ids))
-        out.append([cls, *ids[start:end], sep])
-        if end >= len(ids):
-            return out
-        start += STRIDE_TOKENS
 
 
 def average_precision(y: np.ndarray, s: np.ndarray) -> float:
@@ -458,7 +438,6 @@ def main() -> None:
     tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
 
     shared, dev_rows, calib_rows, holdout_rows = load_shared(rng)
     own = authored_rows(rng)
@@ -474,62 +453,15 @@ def main() -> None:
     bert.eval()
     frozen = args.frozen
 
-    def ext_mask(mask: torch.Tensor) -> torch.Tensor:
-        return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-
-    def windows_of(texts: list[str], limit: int) -> tuple[list[list[int]], np.ndarray]:
-        """Flat token windows and, per window, the index of its text."""
-        flat: list[list[int]] = []
-        owner: list[int] = []
-        for t, enc in enumerate(tokenizer.encode_batch(texts, add_special_tokens=False)):
-            wins = token_windows(enc.ids, cls, sep)[:limit]
-            flat.extend(wins)
-            owner.extend([t] * len(wins))
-        return flat, np.array(owner)
-
-    @torch.no_grad()
-    def bottom(wins: list[list[int]]) -> list[torch.Tensor]:
-        out: list[torch.Tensor] = [None] * len(wins)  # type: ignore[list-item]
-        order = sorted(range(len(wins)), key=lambda i: len(wins[i]))  # little padding
-        for start in range(0, len(wins), 64):
-            idx = order[start : start + 64]
-            width = max(len(wins[i]) for i in idx)
-            ids = torch.zeros(len(idx), width, dtype=torch.long)
-            mask = torch.zeros(len(idx), width, dtype=torch.long)
-            for i, j in enumerate(idx):
-                ids[i, : len(wins[j])] = torch.tensor(wins[j])
-                mask[i, : len(wins[j])] = 1
-            hidden = bert.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
-            for layer in bert.encoder.layer[:frozen]:
-                hidden = run_layer(layer, hidden, ext_mask(mask))
-            for i, j in enumerate(idx):
-                out[j] = hidden[i, : len(wins[j])].to(torch.float16).clone()
-        return out
-
     started = time.time()
-    train_wins, owner = windows_of([r.text for r in rows], MAX_WINDOWS)
-    cache = bottom(train_wins)
-    hold_wins, hold_owner = windows_of([r["text"] for r in holdout_rows], 40)
-    hold_cache = bottom(hold_wins)
+    train_wins, owner = windows_of(tokenizer, [r.text for r in rows], MAX_WINDOWS)
+    cache = cache_bottom(bert, frozen, train_wins)
+    hold_wins, hold_owner = windows_of(tokenizer, [r["text"] for r in holdout_rows], 40)
+    hold_cache = cache_bottom(bert, frozen, hold_wins)
     print(f"cached frozen layers of {len(train_wins)} + {len(hold_wins)} windows in "
           f"{time.time() - started:.0f}s", flush=True)
 
-    class Top(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = bert.encoder.layer[frozen:]
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(2 * bert.config.hidden_size, len(CATS))
-
-        def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            for layer in self.layers:
-                hidden = run_layer(layer, hidden, ext_mask(mask))
-            m = mask.unsqueeze(-1).float()
-            mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            peak = (hidden - (1.0 - m) * 1e4).max(1).values  # padding never wins the max
-            return self.head(self.dropout(torch.cat([mean, peak], dim=-1)))
-
-    top = Top()
+    top = make_top(bert, frozen, len(CATS))
     targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
     known = ~torch.isnan(targets)
     targets = torch.nan_to_num(targets, nan=0.0)
@@ -556,15 +488,6 @@ def main() -> None:
     )
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
 
-    def collate(wins: list[int], store: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        lens = [len(store[w]) for w in wins]
-        hidden = torch.zeros(len(wins), max(lens), bert.config.hidden_size)
-        mask = torch.zeros(len(wins), max(lens), dtype=torch.long)
-        for i, w in enumerate(wins):
-            hidden[i, : lens[i]] = store[w].float()
-            mask[i, : lens[i]] = 1
-        return hidden, mask
-
     def row_max(logits: torch.Tensor, seg: torch.Tensor, n: int) -> torch.Tensor:
         out = torch.full((n, logits.shape[1]), -1e4)
         return out.scatter_reduce(0, seg[:, None].expand_as(logits), logits, reduce="amax")
@@ -576,7 +499,7 @@ def main() -> None:
         logits = torch.zeros(len(hold_cache), len(CATS))
         for start in range(0, len(order), 128):
             idx = order[start : start + 128].tolist()
-            logits[idx] = top(*collate(idx, hold_cache))
+            logits[idx] = top(*collate(idx, hold_cache, bert.config.hidden_size))
         scores = torch.sigmoid(row_max(logits, torch.tensor(hold_owner), len(holdout_rows)))
         top.train()
         return scores.numpy()
@@ -593,7 +516,7 @@ def main() -> None:
         for step, idx in enumerate(batches):
             wins = [w for j in idx for w in row_wins[j]]
             seg = torch.tensor([i for i, j in enumerate(idx) for _ in row_wins[j]])
-            logits = row_max(top(*collate(wins, cache)), seg, len(idx))
+            logits = row_max(top(*collate(wins, cache, bert.config.hidden_size)), seg, len(idx))
             per = loss_fn(logits, targets[idx]) * known[idx]
             loss = (per.sum(1) * weights[idx]).sum() / known[idx].sum().clamp(min=1)
             opt.zero_grad()

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_shield  # noqa: E402
-from train_harm import export, run_layer, token_windows  # noqa: E402
+from encoder_training import cache_bottom, collate, make_top, windows_of  # noqa: E402
+from train_harm import export  # noqa: E402
 
 OUT = ROOT / "guardrail" / "_weights" / "shield_minilm"
 SELECT = ("deepset-prompt-injections",)  # held out for choosing the epoch and the threshold
@@ -69,63 +70,17 @@ def main() -> None:
     tok = Tokenizer.from_file(str(src / "tokenizer.json"))
     tok.no_truncation()
     tok.no_padding()
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
     bert.eval()
 
-    def ext(mask: torch.Tensor) -> torch.Tensor:
-        return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-
-    def windows_of(texts: list[str], limit: int) -> tuple[list[list[int]], np.ndarray]:
-        flat, owner = [], []
-        for t, enc in enumerate(tok.encode_batch(texts, add_special_tokens=False)):
-            wins = token_windows(enc.ids, cls, sep)[:limit]
-            flat.extend(wins)
-            owner.extend([t] * len(wins))
-        return flat, np.array(owner)
-
-    @torch.no_grad()
-    def bottom(wins: list[list[int]]) -> list[torch.Tensor]:
-        out: list[torch.Tensor] = [None] * len(wins)  # type: ignore[list-item]
-        order = sorted(range(len(wins)), key=lambda i: len(wins[i]))
-        for start in range(0, len(wins), 64):
-            idx = order[start: start + 64]
-            width = max(len(wins[i]) for i in idx)
-            ids = torch.zeros(len(idx), width, dtype=torch.long)
-            mask = torch.zeros(len(idx), width, dtype=torch.long)
-            for i, j in enumerate(idx):
-                ids[i, : len(wins[j])] = torch.tensor(wins[j])
-                mask[i, : len(wins[j])] = 1
-            hidden = bert.embeddings(input_ids=ids, token_type_ids=torch.zeros_like(ids))
-            for layer in bert.encoder.layer[: args.frozen]:
-                hidden = run_layer(layer, hidden, ext(mask))
-            for i, j in enumerate(idx):
-                out[j] = hidden[i, : len(wins[j])].to(torch.float16).clone()
-        return out
-
     t0 = time.time()
-    train_wins, owner = windows_of([r[0] for r in rows], MAX_WINDOWS)
-    cache = bottom(train_wins)
-    sel_wins, sel_owner = windows_of([r[0] for r in select], 40)
-    sel_cache = bottom(sel_wins)
+    train_wins, owner = windows_of(tok, [r[0] for r in rows], MAX_WINDOWS)
+    cache = cache_bottom(bert, args.frozen, train_wins)
+    sel_wins, sel_owner = windows_of(tok, [r[0] for r in select], 40)
+    sel_cache = cache_bottom(bert, args.frozen, sel_wins)
     print(f"cached {len(train_wins)} + {len(sel_wins)} windows in {time.time() - t0:.0f}s", flush=True)
 
-    class Top(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = bert.encoder.layer[args.frozen:]
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(2 * bert.config.hidden_size, 1)
-
-        def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            for layer in self.layers:
-                hidden = run_layer(layer, hidden, ext(mask))
-            m = mask.unsqueeze(-1).float()
-            mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            peak = (hidden - (1.0 - m) * 1e4).max(1).values
-            return self.head(self.dropout(torch.cat([mean, peak], dim=-1)))
-
-    top = Top()
+    top = make_top(bert, args.frozen, 1)
     y = torch.tensor([float(r[1]) for r in rows])
     w = torch.tensor([r[3] for r in rows])
     pos_w = float((w * (1 - y)).sum() / (w * y).sum())
@@ -139,15 +94,6 @@ def main() -> None:
                                                 pct_start=0.1)
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
 
-    def collate(idx: list[int], store: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        lens = [len(store[i]) for i in idx]
-        hidden = torch.zeros(len(idx), max(lens), bert.config.hidden_size)
-        mask = torch.zeros(len(idx), max(lens), dtype=torch.long)
-        for i, k in enumerate(idx):
-            hidden[i, : lens[i]] = store[k].float()
-            mask[i, : lens[i]] = 1
-        return hidden, mask
-
     @torch.no_grad()
     def score_select() -> np.ndarray:
         top.eval()
@@ -155,7 +101,7 @@ def main() -> None:
         order = np.argsort([len(c) for c in sel_cache])
         for start in range(0, len(order), 128):
             idx = order[start: start + 128].tolist()
-            logits[idx] = top(*collate(idx, sel_cache)).squeeze(-1)
+            logits[idx] = top(*collate(idx, sel_cache, bert.config.hidden_size)).squeeze(-1)
         top.train()
         out = np.zeros(len(select))
         np.maximum.at(out, sel_owner, torch.sigmoid(logits).numpy())
@@ -176,7 +122,7 @@ def main() -> None:
         for step, idx in enumerate(batches):
             wins = [k for j in idx for k in row_wins[j]]
             seg = torch.tensor([i for i, j in enumerate(idx) for _ in row_wins[j]])
-            logits = top(*collate(wins, cache)).squeeze(-1)
+            logits = top(*collate(wins, cache, bert.config.hidden_size)).squeeze(-1)
             per_row = torch.full((len(idx),), -1e4).scatter_reduce(0, seg, logits, reduce="amax")
             target = y[idx]
             weight = w[idx] * torch.where(target > 0, torch.tensor(pos_w), torch.tensor(1.0))

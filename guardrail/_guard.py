@@ -26,7 +26,7 @@ from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import Store
 from ._streaming import StreamFilter
 from ._telemetry import span
-from ._text import clean
+from ._text import clean, document_list
 from .backends.local._runner import check_timings
 from .backends._base import (
     Analysis,
@@ -117,12 +117,8 @@ def check_documents(documents: object, max_length: int) -> tuple[str, ...]:
     """Validate documents to shield; raise a typed error naming the bad one."""
     if documents is None:
         return ()
-    if isinstance(documents, (str, bytes)) or not isinstance(documents, (list, tuple)):
-        raise InvalidInputError(f"documents must be a list of strings, got {type(documents).__name__}")
     out = []
-    for i, doc in enumerate(documents):
-        if not isinstance(doc, str):
-            raise InvalidInputError(f"document {i} must be a string, got {type(doc).__name__}")
+    for i, doc in enumerate(document_list(documents)):
         if len(doc) > max_length:
             raise TextTooLongError(f"document {i} is {len(doc):,} characters; the limit is {max_length:,}")
         out.append(clean(doc))

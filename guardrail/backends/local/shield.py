@@ -23,7 +23,7 @@ import numpy as np
 
 from ..._exceptions import ConfigurationError, EmptyTextError, InvalidInputError, LimitExceededError
 from ..._models import Span
-from ..._text import clean
+from ..._text import clean, document_list
 from ..._matching import is_ignorable
 
 __all__ = ["DEFAULT_SHIELD_MODEL", "SHIELD_LIMITS", "ShieldAnalyzer", "ShieldScore", "check_shield_input",
@@ -213,11 +213,7 @@ def check_shield_input(user_prompt: object, documents: object, *, local: bool) -
     than the service takes, since the local model reads any length in windows)."""
     if not isinstance(user_prompt, str):
         raise InvalidInputError(f"the user prompt must be a string, got {type(user_prompt).__name__}")
-    if isinstance(documents, (str, bytes)) or not isinstance(documents, (list, tuple)):
-        raise InvalidInputError(f"documents must be a list of strings, got {type(documents).__name__}")
-    for i, d in enumerate(documents):
-        if not isinstance(d, str):
-            raise InvalidInputError(f"document {i} must be a string, got {type(d).__name__}")
+    documents = document_list(documents)
     if not user_prompt and not any(documents):
         raise EmptyTextError("a shield check needs a user prompt or at least one non-empty document")
     if len(documents) > SHIELD_LIMITS.documents and not local:

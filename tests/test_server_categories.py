@@ -191,3 +191,16 @@ def test_a_sas_token_in_the_sample_url_is_never_echoed_or_stored(server, blob):
     r = httpx.put(f"{server}/contentsafety/text/categories/sas2", params=v, headers=h,
                   json={"definition": "d", "sampleBlobUrl": missing})
     assert r.status_code in (200, 201, 400) and secret not in r.text
+
+
+def test_serve_allow_fetch_lets_sample_urls_reach_a_named_internal_host(tmp_path, blob):
+    from _servers import start_serve, stop_serve
+
+    for allow, status in ((["--allow-fetch", "127.0.0.1"], 201), ([], 400)):
+        proc, url = start_serve("--store", str(tmp_path / f"s{status}.sqlite3"), *allow)
+        try:
+            r = httpx.put(f"{url}/contentsafety/text/categories/x", params={"api-version": "2024-05-15-preview"},
+                          json={"definition": "d", "sampleBlobUrl": blob})
+            assert r.status_code == status, r.text
+        finally:
+            stop_serve(proc)

@@ -204,3 +204,23 @@ def test_cli_eval_injection_label(tmp_path, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["rows"] == 8 and report["attacks"] == 4
     assert report["recall"] == 1.0 and report["benign_flagged"] == 0.0 and report["auprc"] == 1.0
+
+
+def test_sync_twins_and_an_engine_with_its_own_shield_model(tmp_path):
+    from importlib import resources
+    from pathlib import Path
+
+    shipped = Path(str(resources.files("guardrail") / "_weights" / "shield_ngram"))
+    engine = LocalEngine(tmp_path / "s.sqlite3", shield=shipped)
+    score = ShieldAnalyzer(shipped).raw(PLANTED)[0]
+    assert 0.5 <= score < 0.99  # so the two thresholds below decide differently
+    strict = Guard({"prompt": {"prompt_shield": {"threshold": 0.99}, "harm": {}}}, backend=engine)
+    default = Guard({"prompt": {"prompt_shield": True, "harm": {}}}, backend=engine)
+    assert strict.check_prompt_sync("", documents=[PLANTED]).allowed
+    assert default.check_prompt_sync("", documents=[PLANTED]).blocked
+    assert default.check_sync(BENIGN[0], "prompt", documents=[HUMAN_DOC]).allowed
+    strict.close()
+    default.close()
+    broken = LocalEngine(tmp_path / "b.sqlite3", shield=tmp_path)  # no weights there
+    with pytest.raises(ConfigurationError, match="prompt-shield model"):
+        broken.shield_prompt_sync("hello")

@@ -117,3 +117,23 @@ async def test_guarded_chat_model_shields_the_newest_tool_results(guard):
     assert reply.content == guard.policy.prompt.refusal
     reply = await model.ainvoke([HumanMessage("what does the page say?"), call, ToolMessage(CLEAN, tool_call_id="c1")])
     assert reply.content == "fine"
+
+
+async def test_middleware_can_raise_on_a_poisoned_tool_result_and_needs_a_shielding_policy(guard):
+    @tool
+    def fetch_page(url: str) -> str:
+        """Fetch a web page."""
+        return POISON
+
+    model = ToolCallingFake(messages=iter([
+        AIMessage("", tool_calls=[{"name": "fetch_page", "args": {"url": "https://shop.example"}, "id": "t1"}]),
+        AIMessage("never reached"),
+    ]))
+    agent = create_agent(model, tools=[fetch_page], middleware=[GuardrailMiddleware(guard, on_poisoned_tool="raise")])
+    with pytest.raises(ContentBlockedError):
+        await agent.ainvoke({"messages": [HumanMessage("How long is shipping?")]})
+    plain = Guard({"harm": {}}, backend=LocalEngine(":memory:"))
+    with pytest.raises(ConfigurationError, match="shields documents"):
+        GuardrailMiddleware(plain, check_tools=True)
+    assert GuardrailMiddleware(plain).check_tools is False  # nothing to shield with: tools pass untouched
+    plain.close()

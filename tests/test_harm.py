@@ -286,6 +286,7 @@ def test_training_script_and_eval_share_the_dev_split(monkeypatch):
     from guardrail._evaluation import dev_split
 
     path = Path(__file__).resolve().parent.parent / "scripts" / "train_harm.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # as when run: its folder is on the path (encoder_training)
     spec = importlib.util.spec_from_file_location("train_harm", path)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(__import__("sys").modules, "train_harm", module)  # its dataclasses look it up

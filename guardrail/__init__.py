@@ -41,7 +41,7 @@ from ._policy import (
     Policy,
 )
 from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
-from ._store import Store, default_store_path
+from ._store import BaseStore, Store, StoreStatus, default_store_path, open_store
 from ._streaming import StreamFilter
 from .backends._base import Backend
 from .backends.local import LocalEngine
@@ -60,6 +60,9 @@ __all__ = [
     "ContentBlockedError",
     "Decision",
     "default_store_path",
+    "open_store",
+    "BaseStore",
+    "StoreStatus",
     "Direction",
     "DirectionPolicy",
     "EmptyTextError",

@@ -87,6 +87,8 @@ def decide(
     skipped: Sequence[str] = (),
     backend: str = "",
     timings_ms: dict[str, float] | None = None,
+    store_version: int | None = None,
+    stale: str | None = None,
 ) -> Verdict:
     """Apply the policy to findings. Harm severities come in on the 0-7 scale."""
     block: list[Finding] = []
@@ -142,4 +144,6 @@ def decide(
         timings_ms=timings_ms or {},
         errors=tuple(errors),
         skipped=tuple(skipped),
+        store_version=store_version,
+        stale=stale,
     )

@@ -23,7 +23,7 @@ from ._exceptions import (
 )
 from ._models import Direction, Finding, OutputType, Verdict
 from ._policy import DirectionPolicy, Policy, PolicyTypes
-from ._store import Store
+from ._store import BaseStore
 from ._streaming import StreamFilter
 from ._telemetry import span
 from ._text import clean, document_list
@@ -156,7 +156,7 @@ class Guard:
 
     * **policy** - *(optional)* a :class:`Policy`, a mapping, or a TOML/YAML/JSON file path.
     * **backend** - *(optional)* a :class:`Backend`; the embedded :class:`LocalEngine` by default.
-    * **store** - *(optional)* store path or :class:`Store` for the default local engine.
+    * **store** - *(optional)* store path, ``postgresql://`` URL or store for the default local engine.
     * **on_verdict** - *(optional)* called with every verdict (sync or async callable).
     * **log_text** - *(optional)* include the checked text in log records (off by default).
     * **max_text_length** - *(optional)* longest text accepted, in characters; default:
@@ -170,7 +170,7 @@ class Guard:
         policy: PolicyTypes | None = None,
         *,
         backend: Backend | None = None,
-        store: Store | str | Path | None = None,
+        store: BaseStore | str | Path | None = None,
         on_verdict: OnVerdict | None = None,
         log_text: bool = False,
         max_text_length: int | None = None,
@@ -268,6 +268,8 @@ class Guard:
                 skipped=plan.skipped,
                 backend=self.backend.name,
                 timings_ms=timings,
+                store_version=result.store_version,
+                stale=result.store_stale,
             )
             if otel is not None and hasattr(otel, "set_attribute"):
                 otel.set_attribute("guardrail.decision", verdict.decision.value)

@@ -142,6 +142,11 @@ class Verdict(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     errors: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    store_version: int | None = None
+    """The store change counter the blocklists, incidents and categories used reflect
+    (PostgreSQL store): replicas that report the same number enforced the same state."""
+    stale: str | None = None
+    """Set when the store was unreachable: the check ran on the resources last loaded."""
 
     @property
     def allowed(self) -> bool:

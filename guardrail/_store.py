@@ -1,27 +1,38 @@
-"""The local store: one SQLite file holding blocklists, incidents and custom categories.
+"""The store: blocklists, incidents and custom categories, on SQLite (default) or PostgreSQL.
 
 Every change runs in one transaction, so a crash leaves the store as it was before the
-change. The file is marked as ours with SQLite's ``application_id`` and carries its
-schema version in ``user_version``.
+change. Resource code speaks one small SQL dialect to either backend: ``?`` marks, rows
+read by index or column name, timestamps and revisions made here rather than by SQL
+functions. The SQLite file is marked as ours with ``application_id`` and carries its
+schema version in ``user_version``; PostgreSQL is in ``_store_postgres.py``.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Hashable, Iterator
 
 from ._exceptions import StoreError
 
-__all__ = ["SCHEMA_VERSION", "Store", "default_store_path"]
+__all__ = ["SCHEMA_VERSION", "BaseStore", "Store", "default_store_path", "is_postgres_url", "open_store"]
+
+# What resource code gets from ``transaction()`` / ``read()``: ``execute(sql, params)``
+# returning a cursor with ``fetchone``, ``fetchall`` and ``rowcount``; rows index by
+# position and by column name (sqlite3.Row, or the PostgreSQL store's row).
+Connection = Any
+Row = Any
 
 STORE_ENV = "GUARDRAIL_STORE"
 APPLICATION_ID = 0x47524C31  # "GRL1"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades the schema from version i to i + 1.
 _MIGRATIONS: tuple[str, ...] = (
@@ -86,13 +97,86 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (name, version)
     );
     """,
+    # A build's lease (epoch seconds): one replica builds, the others wait for its result.
+    """
+    ALTER TABLE category_versions ADD COLUMN lease_until REAL;
+    """,
 )
+
+
+def utc_now() -> str:
+    """A timestamp as the store keeps them: ISO 8601, UTC, milliseconds."""
+    now = datetime.now(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def new_revision() -> str:
+    """A fresh revision tag; caches compare it to know a resource changed."""
+    return secrets.token_hex(16)
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+class BaseStore:
+    """What resources need from a store; :class:`Store` (SQLite) and ``PostgresStore``."""
+
+    path: str  # shown in messages and reprs; never carries a password
+    read_only: bool = False
+
+    def transaction(self) -> AbstractContextManager[Connection]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def read(self) -> AbstractContextManager[Connection]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def change_token(self) -> Hashable:  # pragma: no cover - interface
+        """Changes whenever anyone (this process or another) commits to the store."""
+        raise NotImplementedError
+
+    def on_change(self, callback: Callable[[Hashable], None]) -> None:
+        """Call ``callback(token)`` after a change, before checks see the new token, so
+        caches rebuild off the request path. Stores whose reads are cheap (a local
+        SQLite file) let checks rebuild on first use instead and never call it."""
+
+    @property
+    def status(self) -> StoreStatus:
+        return StoreStatus(version=None, stale=None)
+
+    def close(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """What a check used: the store-wide change counter its state reflects (PostgreSQL;
+    ``None`` for SQLite, read afresh on each change), and why it may be behind (``stale``:
+    the database is unreachable and checks run on the state last loaded)."""
+
+    version: int | None
+    stale: str | None
+
+
+def open_store(target: str | Path | BaseStore | None = None) -> BaseStore:
+    """A store for ``target``: a store as is, a ``postgresql://`` URL, a file path, or
+    ``None`` for ``$GUARDRAIL_STORE`` (either kind) or the per-user default file."""
+    if isinstance(target, BaseStore):
+        return target
+    if target is None:
+        env = os.environ.get(STORE_ENV, "")
+        target = env if is_postgres_url(env) else None
+    if is_postgres_url(target):
+        from ._store_postgres import PostgresStore
+
+        return PostgresStore(str(target))
+    return Store(target)
 
 
 def default_store_path() -> Path:
     """``$GUARDRAIL_STORE``, else a per-user data directory."""
     env = os.environ.get(STORE_ENV)
-    if env:
+    if env and not is_postgres_url(env):
         return Path(env).expanduser()
     if sys.platform == "win32":  # pragma: no cover
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
@@ -103,14 +187,17 @@ def default_store_path() -> Path:
     return base / "guardrail" / "store.sqlite3"
 
 
-class Store:
-    """A guardrail store at ``path`` (default: :func:`default_store_path`).
+class Store(BaseStore):
+    """A guardrail store in the SQLite file ``path`` (default: :func:`default_store_path`).
 
     ``path=":memory:"`` keeps everything in memory, for tests and demos.
     Safe to share between threads; writes are serialized.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
+        if is_postgres_url(path):
+            raise StoreError("Store() opens SQLite files; for a postgresql:// URL use "
+                             "guardrail.open_store(url) or LocalEngine(store=url)")
         self.path = str(path) if path is not None else str(default_store_path())
         self.read_only = False
         self._lock = threading.RLock()

@@ -423,6 +423,10 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=6e-5)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--limit", type=int, default=0, help="train rows (quick runs)")
+    ap.add_argument("--distil", type=float, default=0.0,
+                    help="weight of a second objective: an embedding head that reproduces "
+                         "all-MiniLM-L6-v2's sentence embedding per window (one pass for harm, "
+                         "incidents and categories; issue #18); 0 = off")
     args = ap.parse_args()
 
     import torch
@@ -461,7 +465,20 @@ def main() -> None:
     print(f"cached frozen layers of {len(train_wins)} + {len(hold_wins)} windows in "
           f"{time.time() - started:.0f}s", flush=True)
 
+    teacher = hold_teacher = None
+    if args.distil:
+        # The original top layers, before fine-tuning moves them: their mean-pooled,
+        # normalized output is the embedding incidents and categories are built on.
+        started = time.time()
+        teacher = teacher_embeddings(bert, frozen, cache)
+        hold_teacher = teacher_embeddings(bert, frozen, hold_cache)
+        print(f"teacher embeddings in {time.time() - started:.0f}s", flush=True)
     top = make_top(bert, frozen, len(CATS))
+    embed_head = torch.nn.Linear(bert.config.hidden_size, bert.config.hidden_size) if args.distil else None
+    if embed_head is not None:
+        torch.nn.init.eye_(embed_head.weight)
+        torch.nn.init.zeros_(embed_head.bias)
+        top.embed_head = embed_head  # saved, restored and exported with the rest of top
     targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
     known = ~torch.isnan(targets)
     targets = torch.nan_to_num(targets, nan=0.0)
@@ -473,7 +490,8 @@ def main() -> None:
 
     params = [
         {"params": top.layers.parameters(), "lr": args.lr},
-        {"params": top.head.parameters(), "lr": 1e-3},
+        {"params": list(top.head.parameters()) + (list(embed_head.parameters()) if embed_head else []),
+         "lr": 1e-3},
     ]
     opt = torch.optim.AdamW(params, weight_decay=0.01)
     # A row's windows travel together; its score is the max over them (as at run time).
@@ -516,9 +534,17 @@ def main() -> None:
         for step, idx in enumerate(batches):
             wins = [w for j in idx for w in row_wins[j]]
             seg = torch.tensor([i for i, j in enumerate(idx) for _ in row_wins[j]])
-            logits = row_max(top(*collate(wins, cache, bert.config.hidden_size)), seg, len(idx))
+            hidden, mask = collate(wins, cache, bert.config.hidden_size)
+            if embed_head is not None:
+                window_logits, emb = top_with_embedding(top, hidden, mask)
+            else:
+                window_logits = top(hidden, mask)
+            logits = row_max(window_logits, seg, len(idx))
             per = loss_fn(logits, targets[idx]) * known[idx]
             loss = (per.sum(1) * weights[idx]).sum() / known[idx].sum().clamp(min=1)
+            if embed_head is not None:
+                want = teacher[wins].float()
+                loss = loss + args.distil * (1 - torch.nn.functional.cosine_similarity(emb, want)).mean()
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(top.parameters(), 1.0)
@@ -528,6 +554,8 @@ def main() -> None:
             if step % 200 == 0:
                 print(f"epoch {epoch} step {step}/{len(batches)} loss {total / (step + 1):.4f} {time.time() - t0:.0f}s", flush=True)
         figures = figures_for(holdout_rows, score_holdout())
+        if embed_head is not None:
+            figures["embedding_cosine_mean"] = fidelity(top, hold_cache, hold_teacher, bert.config.hidden_size)
         print(f"epoch {epoch} done, loss {total / len(batches):.4f}, {time.time() - t0:.0f}s; "
               f"held-out sources {json.dumps({k: round(v, 4) for k, v in figures.items()})}", flush=True)
         if best[1] is None or figures["binary"] > best[0]:  # NaN only on tiny --limit runs
@@ -538,12 +566,68 @@ def main() -> None:
     print(f"kept epoch {best[2]} (held-out-source binary AUPRC {best[0]:.4f})", flush=True)
     top.eval()
     out = Path(args.out)
-    export(bert, top, frozen, src, out, tokenizer)
+    export(bert, top, frozen, src, out, tokenizer, embedding=embed_head is not None)
     report_dev(out, dev_rows, calib_rows, holdout_rows, len(rows), args, best[2])
     write_notice(out, sorted({r.origin.split("+")[0] for r in rows}))
 
 
-def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type: ignore[no-untyped-def]
+def teacher_embeddings(bert, frozen: int, cache: list) -> "Any":  # type: ignore[no-untyped-def]
+    """all-MiniLM-L6-v2's sentence embedding of each cached window (float16, normalized)."""
+    import torch
+
+    from encoder_training import ext_mask
+
+    layers = bert.encoder.layer[frozen:]
+    out = torch.zeros(len(cache), bert.config.hidden_size, dtype=torch.float16)
+    order = sorted(range(len(cache)), key=lambda i: len(cache[i]))
+    with torch.no_grad():
+        for start in range(0, len(order), 64):
+            idx = order[start : start + 64]
+            hidden, mask = collate(idx, cache, bert.config.hidden_size)
+            for layer in layers:
+                hidden = run_layer(layer, hidden, ext_mask(mask))
+            out[idx] = torch.nn.functional.normalize(mean_pool(hidden, mask)).to(torch.float16)
+    return out
+
+
+def mean_pool(hidden, mask):  # type: ignore[no-untyped-def]
+    m = mask.unsqueeze(-1).float()
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+def top_with_embedding(top, hidden, mask):  # type: ignore[no-untyped-def]
+    """The harm logits and the embedding head's normalized vector from one pass of the top."""
+    import torch
+
+    from encoder_training import ext_mask
+
+    for layer in top.layers:
+        hidden = run_layer(layer, hidden, ext_mask(mask))
+    m = mask.unsqueeze(-1).float()
+    mean = mean_pool(hidden, mask)
+    peak = (hidden - (1.0 - m) * 1e4).max(1).values
+    logits = top.head(top.dropout(torch.cat([mean, peak], dim=-1)))
+    return logits, torch.nn.functional.normalize(top.embed_head(mean))
+
+
+def fidelity(top, cache: list, teacher, hidden_size: int) -> float:  # type: ignore[no-untyped-def]
+    """Mean cosine between the embedding head and the original model, per held-out window."""
+    import torch
+
+    was = top.training
+    top.eval()
+    sims = []
+    with torch.no_grad():
+        order = sorted(range(len(cache)), key=lambda i: len(cache[i]))
+        for start in range(0, len(order), 128):
+            idx = order[start : start + 128]
+            _, emb = top_with_embedding(top, *collate(idx, cache, hidden_size))
+            sims.append(torch.nn.functional.cosine_similarity(emb, teacher[idx].float()))
+    top.train(was)
+    return float(torch.cat(sims).mean())
+
+
+def export(bert, top, frozen, src: Path, out: Path, tokenizer, embedding: bool = False) -> None:  # type: ignore[no-untyped-def]
     import torch
 
     class Full(torch.nn.Module):
@@ -558,6 +642,9 @@ def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type:
             mask = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
             for layer in self.bottom:
                 hidden = run_layer(layer, hidden, mask)
+            if embedding:
+                logits, emb = top_with_embedding(self.top, hidden, attention_mask)
+                return torch.sigmoid(logits), emb
             return torch.sigmoid(self.top(hidden, attention_mask))
 
     full = Full().eval()
@@ -568,7 +655,8 @@ def export(bert, top, frozen, src: Path, out: Path, tokenizer) -> None:  # type:
     with torch.no_grad():
         program = torch.onnx.export(
             full, (), kwargs={"input_ids": ids, "attention_mask": mask},
-            input_names=["input_ids", "attention_mask"], output_names=["scores"],
+            input_names=["input_ids", "attention_mask"],
+            output_names=["scores", "sentence_embedding"] if embedding else ["scores"],
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
             dynamo=True,
         )
@@ -646,7 +734,7 @@ def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], holdout_
     print("held-out sources", json.dumps(held, indent=1))
     (out / "TRAINING.json").write_text(json.dumps({
         "script": "scripts/train_harm.py", "epochs": args.epochs, "kept_epoch": epoch,
-        "frozen_layers": args.frozen, "lr": args.lr, "train_rows": n_train,
+        "frozen_layers": args.frozen, "lr": args.lr, "distil": args.distil, "train_rows": n_train,
         "calib_rows": len(calib_rows), "dev_rows": len(dev_rows),
         "holdout_sources": list(HOLDOUT_SOURCES), "holdout_rows": len(holdout_rows),
         "dev_figures": dev, "holdout_figures": held,

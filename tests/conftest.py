@@ -13,6 +13,38 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 from guardrail import LocalEngine
 
+from _postgres import Server
+
+_postgres = Server()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The throwaway PostgreSQL server (started once, on first use)."""
+    if _postgres.url is None and _postgres.skip_reason is None:
+        _postgres.start()
+    if _postgres.url is None:
+        pytest.skip(f"PostgreSQL unavailable: {_postgres.skip_reason}")
+    yield _postgres
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A ``postgresql://`` store URL of its own (a fresh schema) for one test."""
+    url = postgres_server.new_schema()
+    yield url
+    postgres_server.drop_schema(url)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _postgres.stop()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _postgres.skip_reason:
+        terminalreporter.write_sep("!", "POSTGRESQL STORE TESTS WERE SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(_postgres.skip_reason, red=True)
+
 
 @pytest.fixture(autouse=True)
 def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -25,5 +57,17 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
 @pytest.fixture
 def engine(tmp_path):
     eng = LocalEngine(tmp_path / "store.sqlite3")
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine_on_each_store(request, tmp_path):
+    """A local engine on each store backend: the resource suites (blocklists, incidents,
+    categories) take it as their ``engine``, so they run against both."""
+    if request.param == "postgres":
+        eng = LocalEngine(request.getfixturevalue("postgres_url"))
+    else:
+        eng = LocalEngine(tmp_path / "store.sqlite3")
     yield eng
     eng.close()

@@ -12,6 +12,12 @@ from guardrail import (
 from guardrail._resources import BLOCKLIST_LIMITS
 
 
+@pytest.fixture
+def engine(engine_on_each_store):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return engine_on_each_store
+
+
 def test_blocklist_lifecycle(engine):
     bl = engine.blocklists.create_or_update("slurs", description="first")
     assert bl.model_dump(by_alias=True) == {"blocklistName": "slurs", "description": "first"}

@@ -6,6 +6,13 @@ import pytest
 from guardrail import ConflictError, EmptyTextError, Guard, InvalidInputError, NotFoundError
 from guardrail._resources import BuildStatus
 
+
+@pytest.fixture
+def engine(engine_on_each_store):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return engine_on_each_store
+
+
 SPAM = ["Buy cheap followers now, 10k likes for 5 dollars!", "Get rich quick with this one weird crypto trick",
         "Click here to claim your free iPhone prize", "Limited offer: earn $5000 a week from home, no skills needed",
         "Hot singles in your area want to meet you, click now"]

@@ -15,6 +15,13 @@ from guardrail import (
 )
 from guardrail._resources import INCIDENT_LIMITS, IncidentStatus
 
+
+@pytest.fixture
+def engine(engine_on_each_store):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return engine_on_each_store
+
+
 SCAM = [
     "Send 1 BTC to this address and get 2 BTC back, limited time offer!",
     "Elon Musk is giving away free bitcoin, just send yours first and it will be doubled",

@@ -57,3 +57,23 @@ def test_newer_schema_is_refused(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="upgrade guardrail"):
         Store(path)
+
+
+def test_an_older_store_is_upgraded_in_place_keeping_its_data(tmp_path):
+    import sqlite3
+
+    from guardrail._store import _MIGRATIONS, APPLICATION_ID
+
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path)
+    for step in _MIGRATIONS[:2]:
+        conn.executescript(step)
+    conn.execute("INSERT INTO blocklists(name) VALUES ('kept')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    engine = LocalEngine(path)
+    assert engine.store.schema_version == SCHEMA_VERSION
+    assert [b.blocklist_name for b in engine.blocklists.list()] == ["kept"]
+    engine.close()

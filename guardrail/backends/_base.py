@@ -71,12 +71,21 @@ class AnalysisRequest:
     def empty(self) -> bool:
         return not (self.harm or self.blocklists or self.incidents or self.categories or self.prompt_shield)
 
+    @property
+    def uses_store(self) -> bool:
+        """Whether the check reads stored resources (blocklists, incidents, categories)."""
+        return bool(self.blocklists or self.incidents or self.categories)
+
 
 @dataclass
 class AnalysisResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    store_version: int | None = None
+    """The store's change counter the resources used reflect (PostgreSQL store)."""
+    store_stale: str | None = None
+    """Why those resources may be behind the store (the database is unreachable)."""
 
 
 Job = tuple[str, Callable[[], Coroutine[Any, Any, list[Finding]]]]

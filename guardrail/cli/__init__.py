@@ -31,9 +31,9 @@ class _Parser(argparse.ArgumentParser):
 def _global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
     parser.add_argument(
         "--store",
-        metavar="PATH",
+        metavar="PATH|URL",
         default=default,
-        help="local store file (default: $GUARDRAIL_STORE or a per-user data file)",
+        help="the store: a SQLite file or a postgresql:// URL (default: $GUARDRAIL_STORE or a per-user data file)",
     )
     parser.add_argument(
         "--backend",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
 from collections import Counter
-from typing import Iterable, Sequence, Union
+from typing import Hashable, Iterable, Sequence, Union
 
 from ..._exceptions import (
     ConflictError,
@@ -24,7 +23,7 @@ from ..._resources import (
     check_blocklist_name,
     check_description,
 )
-from ..._store import Store
+from ..._store import BaseStore, Connection, Row, new_revision, utc_now
 from ..._text import clean
 
 __all__ = ["Blocklists", "ItemLike"]
@@ -67,7 +66,7 @@ def _coerce_item(item: object, position: int) -> TextBlocklistItemInput:
     return parsed
 
 
-def _row_item(row: sqlite3.Row) -> TextBlocklistItem:
+def _row_item(row: Row) -> TextBlocklistItem:
     return TextBlocklistItem(
         blocklist_item_id=row["id"],
         text=row["text"],
@@ -76,15 +75,27 @@ def _row_item(row: sqlite3.Row) -> TextBlocklistItem:
     )
 
 
+def _revisions(conn: Connection) -> dict[str, str]:
+    return {r["name"]: r["revision"] for r in conn.execute("SELECT name, revision FROM blocklists")}
+
+
+def _load_matcher(conn: Connection, name: str) -> TermMatcher:
+    rows = conn.execute(
+        "SELECT id, text, is_regex FROM blocklist_items WHERE blocklist = ? ORDER BY seq", (name,)
+    ).fetchall()
+    return TermMatcher([Term(r["id"], r["text"], bool(r["is_regex"])) for r in rows])
+
+
 class Blocklists:
     """Create, read, update and delete blocklists and their items; match text against them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: BaseStore) -> None:
         self._store = store
         self._cache: dict[str, tuple[str, TermMatcher]] = {}
         self._revisions: dict[str, str] = {}
-        self._token: tuple[int, int] | None = None
+        self._token: Hashable | None = None
         self._lock = threading.Lock()
+        store.on_change(self._refresh)
 
     # -- lists ---------------------------------------------------------------------------
 
@@ -96,9 +107,9 @@ class Blocklists:
             conn.execute(
                 "INSERT INTO blocklists(name, description) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET description = "
-                "CASE WHEN ? THEN description ELSE excluded.description END, "
-                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                (name, desc, description is None),
+                "CASE WHEN ? THEN blocklists.description ELSE excluded.description END, "
+                "updated_at = ?",
+                (name, desc, description is None, utc_now()),
             )
             desc = conn.execute("SELECT description FROM blocklists WHERE name = ?", (name,)).fetchone()[0]
         return TextBlocklist(blocklist_name=name, description=desc)
@@ -237,7 +248,7 @@ class Blocklists:
             rows = conn.execute(
                 "SELECT id, text, description, is_regex FROM blocklist_items "
                 "WHERE blocklist = ? ORDER BY seq LIMIT ? OFFSET ?",
-                (name, -1 if top is None else top, skip),
+                (name, 2**62 if top is None else top, skip),  # no LIMIT -1 in PostgreSQL
             ).fetchall()
         return [_row_item(r) for r in rows]
 
@@ -270,10 +281,7 @@ class Blocklists:
         with self._lock:
             if token != self._token:
                 with self._store.read() as conn:
-                    self._revisions = {
-                        r["name"]: r["revision"]
-                        for r in conn.execute("SELECT name, revision FROM blocklists")
-                    }
+                    self._revisions = _revisions(conn)
                 self._token = token
             revision = self._revisions.get(name)
             if revision is None:
@@ -282,14 +290,26 @@ class Blocklists:
             if cached is not None and cached[0] == revision:
                 return cached[1]
         with self._store.read() as conn:
-            rows = conn.execute(
-                "SELECT id, text, is_regex FROM blocklist_items WHERE blocklist = ? ORDER BY seq",
-                (name,),
-            ).fetchall()
-        matcher = TermMatcher([Term(r["id"], r["text"], bool(r["is_regex"])) for r in rows])
+            matcher = _load_matcher(conn, name)
         with self._lock:
             self._cache[name] = (revision, matcher)
         return matcher
+
+    def _refresh(self, token: Hashable) -> None:
+        """Rebuild the matchers in use whose list changed (the store calls this off the
+        request path, before checks see ``token``)."""
+        with self._lock:
+            cached = {name: rev for name, (rev, _) in self._cache.items()}
+        with self._store.read() as conn:  # one snapshot: revisions and items agree
+            revisions = _revisions(conn)
+            rebuilt = {name: (revisions[name], _load_matcher(conn, name))
+                       for name, rev in cached.items() if name in revisions and revisions[name] != rev}
+        with self._lock:
+            for name in [n for n in self._cache if n not in revisions]:
+                del self._cache[name]
+            self._cache.update(rebuilt)
+            self._revisions = revisions
+            self._token = token
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -299,14 +319,13 @@ class Blocklists:
             f"no blocklist named {name!r}; create it with `guardrail blocklist create {name}`"
         )
 
-    def _require(self, conn: sqlite3.Connection, name: str) -> None:
+    def _require(self, conn: Connection, name: str) -> None:
         if conn.execute("SELECT 1 FROM blocklists WHERE name = ?", (name,)).fetchone() is None:
             raise self._unknown(name)
 
     @staticmethod
-    def _bump(conn: sqlite3.Connection, name: str) -> None:
+    def _bump(conn: Connection, name: str) -> None:
         conn.execute(
-            "UPDATE blocklists SET revision = lower(hex(randomblob(16))), "
-            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = ?",
-            (name,),
+            "UPDATE blocklists SET revision = ?, updated_at = ? WHERE name = ?",
+            (new_revision(), utc_now(), name),
         )

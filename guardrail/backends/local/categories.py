@@ -12,15 +12,16 @@ from __future__ import annotations
 import io
 import json
 import logging
-import sqlite3
 import threading
+import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 
 from ..._exceptions import (
     ConflictError,
+    GuardrailError,
     EmptyTextError,
     InvalidInputError,
     LimitExceededError,
@@ -30,7 +31,7 @@ from ..._jsonl import parse_jsonl
 from ..._text import clean
 from ..._models import Finding, FindingKind
 from ..._resources import BuildStatus, CategoryVersion, check_category_name
-from ..._store import Store
+from ..._store import BaseStore, Row, utc_now
 from .._base import CategoryRef
 from .embedder import Embedder
 
@@ -40,6 +41,7 @@ logger = logging.getLogger("guardrail")
 NAME_LENGTH = 128
 MAX_SAMPLES = 10_000
 MIN_POSITIVES = 50  # the service's guidance
+BUILD_LEASE_SECONDS = 60.0  # renewed while the build runs; a replica that died loses it this long after
 MAX_SAMPLE_TEXT = 10_000
 
 # Neutral sentences written for guardrail (not from any data set), used as negatives when
@@ -156,10 +158,13 @@ def _fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-3, steps: int = 400, lr
 class Categories:
     """Custom categories with versions, in the local store."""
 
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: BaseStore, embedder: Embedder) -> None:
         self._store = store
         self._embedder = embedder
         self._models: dict[tuple[str, int, str | None], tuple[np.ndarray, float]] = {}
+        # What a reference (name, version or None) resolved to, and the store token then.
+        self._resolved: dict[tuple[str, int | None], tuple[Hashable, tuple[int, tuple[np.ndarray, float]]]] = {}
+        store.on_change(self._refresh)
         self._threads: dict[tuple[str, int], threading.Thread] = {}
         self._lock = threading.Lock()
 
@@ -192,7 +197,10 @@ class Categories:
 
     def build(self, name: str, version: int | None = None, *, wait: bool = False) -> CategoryVersion:
         """Start building ``version`` (default: the latest) in the background; ``wait``
-        blocks until it ends. Returns the version with its status."""
+        blocks until it ends. Returns the version with its status.
+
+        A build runs once however many replicas ask: the first takes a lease in the store,
+        the others see it Building (and, with ``wait``, wait for its result)."""
         current = self.get(name, version)
         key = (name, current.version)
         with self._lock:
@@ -201,15 +209,49 @@ class Categories:
                 if wait:
                     running.join()
                 return self.get(name, current.version)
-            self._set_status(name, current.version, BuildStatus.RUNNING, None)
-            # Not a daemon: a process that exits right after starting a build (the CLI
-            # without --wait) finishes the build first instead of dying inside the model.
-            thread = threading.Thread(target=self._build, args=key, name=f"guardrail-build-{name}")
-            self._threads[key] = thread
-            thread.start()
-        if wait:
+            thread = None
+            if self._claim(name, current.version):
+                # Not a daemon: a process that exits right after starting a build (the CLI
+                # without --wait) finishes the build first instead of dying inside the model.
+                thread = threading.Thread(target=self._build, args=key, name=f"guardrail-build-{name}")
+                self._threads[key] = thread
+                thread.start()
+        if wait and thread is not None:
             thread.join()
+        elif wait:
+            return self._await_other(name, current.version)
         return self.get(name, current.version)
+
+    def _claim(self, name: str, version: int) -> bool:
+        """Take the build lease of one version unless another replica holds a live one, or
+        it is built already (a version's samples never change: its model would be the same)."""
+        now = time.time()
+        with self._store.transaction() as conn:
+            row = conn.execute("SELECT status, lease_until FROM category_versions WHERE name = ? AND version = ?",
+                               (name, version)).fetchone()
+            if row is None:
+                raise NotFoundError(f"custom category {name!r} has no version {version}")
+            if row["status"] == BuildStatus.SUCCEEDED:
+                return False
+            if row["status"] == BuildStatus.RUNNING and (row["lease_until"] or 0) > now:
+                return False
+            conn.execute("UPDATE category_versions SET status = ?, error = NULL, lease_until = ? "
+                         "WHERE name = ? AND version = ?", (BuildStatus.RUNNING, now + BUILD_LEASE_SECONDS,
+                                                            name, version))
+        return True
+
+    def _await_other(self, name: str, version: int) -> CategoryVersion:
+        """Wait for the replica holding the lease; build here if its lease runs out."""
+        while True:
+            current = self.get(name, version)
+            if current.status != BuildStatus.RUNNING:
+                return current
+            with self._store.read() as conn:
+                row = conn.execute("SELECT lease_until FROM category_versions WHERE name = ? AND version = ?",
+                                   (name, version)).fetchone()
+            if row is not None and (row["lease_until"] or 0) <= time.time():
+                return self.build(name, version, wait=True)  # that replica died mid-build
+            time.sleep(0.2)
 
     def join(self) -> None:
         """Wait for every build still running (the engine does before it closes the store)."""
@@ -225,6 +267,7 @@ class Categories:
         return self.get(name, version)
 
     def _build(self, name: str, version: int) -> None:
+        logger.info("building category %s v%s", name, version)
         try:
             with self._store.read() as conn:
                 row = conn.execute("SELECT samples FROM category_versions WHERE name = ? AND version = ?",
@@ -237,20 +280,32 @@ class Categories:
             if not any(label == 0.0 for label in labels):
                 texts += list(BACKGROUND_NEGATIVES)
                 labels += [0.0] * len(BACKGROUND_NEGATIVES)
-            x = self._embedder.embed(texts).astype(np.float64)
+            x = self._embed_renewing(name, version, texts)
             w, b = _fit(x, np.array(labels))
             blob = np.concatenate([w, np.array([b], dtype=np.float32)]).tobytes()
             with self._store.transaction() as conn:
                 conn.execute(
                     "UPDATE category_versions SET status = ?, error = NULL, model = ?, "
-                    "built_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = ? AND version = ?",
-                    (BuildStatus.SUCCEEDED, blob, name, version))
+                    "built_at = ?, lease_until = NULL WHERE name = ? AND version = ?",
+                    (BuildStatus.SUCCEEDED, blob, utc_now(), name, version))
         except Exception as exc:  # the status carries the failure; the previous version stays usable
             logger.exception("building category %s v%s failed", name, version)
             try:
                 self._set_status(name, version, BuildStatus.FAILED, f"{type(exc).__name__}: {exc}")
             except Exception:  # pragma: no cover - store gone
                 pass
+
+    def _embed_renewing(self, name: str, version: int, texts: list[str]) -> np.ndarray:
+        """Embed in chunks, renewing the build lease as it goes."""
+        parts, renewed = [], time.monotonic()
+        for start in range(0, len(texts), 256):
+            parts.append(self._embedder.embed(texts[start : start + 256]))
+            if time.monotonic() - renewed > BUILD_LEASE_SECONDS / 3:
+                with self._store.transaction() as conn:
+                    conn.execute("UPDATE category_versions SET lease_until = ? WHERE name = ? AND version = ?",
+                                 (time.time() + BUILD_LEASE_SECONDS, name, version))
+                renewed = time.monotonic()
+        return np.concatenate(parts).astype(np.float64)
 
     def _set_status(self, name: str, version: int, status: str, error: str | None) -> None:
         with self._store.transaction() as conn:
@@ -314,6 +369,35 @@ class Categories:
         return out
 
     def _model(self, ref: CategoryRef) -> tuple[int, tuple[np.ndarray, float]]:
+        """The version and weights ``ref`` names now; the store is read only after a change."""
+        token = self._store.change_token()
+        key = (ref.name, ref.version)
+        with self._lock:
+            hit = self._resolved.get(key)
+            if hit is not None and hit[0] == token:
+                return hit[1]
+        resolved = self._resolve(ref)
+        with self._lock:
+            self._resolved[key] = (token, resolved)
+        return resolved
+
+    def _refresh(self, token: Hashable) -> None:
+        """Resolve the references in use again after a change (the store calls this off the
+        request path, before checks see ``token``); one that fails is dropped and its next
+        check says why."""
+        with self._lock:
+            in_use = list(self._resolved)
+        for name, version in in_use:
+            try:
+                resolved = self._resolve(CategoryRef(name, version))
+            except GuardrailError:
+                with self._lock:
+                    self._resolved.pop((name, version), None)
+                continue
+            with self._lock:
+                self._resolved[(name, version)] = (token, resolved)
+
+    def _resolve(self, ref: CategoryRef) -> tuple[int, tuple[np.ndarray, float]]:
         with self._store.read() as conn:
             if ref.version is None:
                 row = conn.execute(
@@ -360,7 +444,7 @@ def _check_name(name: object) -> str:
     return check_category_name(name)
 
 
-def _version(row: sqlite3.Row) -> CategoryVersion:
+def _version(row: Row) -> CategoryVersion:
     return CategoryVersion(
         category_name=row["name"], definition=row["definition"], version=row["version"], status=row["status"],
         sample_blob_url=row["source"], created_time=row["created_at"], error=row["error"],

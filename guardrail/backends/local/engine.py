@@ -8,8 +8,8 @@ from typing import Any, Sequence
 
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
 from ..._folds import fold_text
-from ..._store import Store
-from .._base import Analysis, AnalysisRequest, Backend, CategoryRef, IncidentRef
+from ..._store import BaseStore, open_store
+from .._base import Analysis, AnalysisRequest, AnalysisResult, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
 from .categories import Categories
 from .embedder import Embedder, default_embedder
@@ -22,7 +22,7 @@ __all__ = ["LocalEngine"]
 
 
 class LocalEngine(Backend):
-    """The embedded engine. Resources live in ``store`` (a :class:`Store` or a path).
+    """The embedded engine. Resources live in ``store`` (a :class:`Store`, a ``PostgresStore``, a file path or a ``postgresql://`` URL).
 
     ``engine.blocklists`` manages blocklists with the service's resource model; ``harm``
     is the shipped harm model unless another :class:`HarmAnalyzer` or model folder is given.
@@ -35,13 +35,13 @@ class LocalEngine(Backend):
 
     def __init__(
         self,
-        store: Store | str | Path | None = None,
+        store: BaseStore | str | Path | None = None,
         *,
         embedder: Embedder | str | Path | None = None,
         harm: HarmAnalyzer | str | Path | None = None,
         shield: ShieldAnalyzer | str | Path | None = None,
     ) -> None:
-        self.store = store if isinstance(store, Store) else Store(store)
+        self.store = open_store(store)
         if embedder is None:
             self.embedder = default_embedder()
         else:
@@ -69,6 +69,14 @@ class LocalEngine(Backend):
             Analysis.BLOCKLIST, Analysis.INCIDENT, Analysis.IMAGE_INCIDENT, Analysis.CUSTOM_CATEGORY,
             Analysis.BLOCKLIST_FOLD, Analysis.PROMPT_SHIELD,
         )
+
+    async def analyze(self, text: str, request: AnalysisRequest, *, timeout: float) -> AnalysisResult:
+        # The state checks run on is at least this new (caches refresh before it moves).
+        status = self.store.status if request.uses_store else None
+        result = await super().analyze(text, request, timeout=timeout)
+        if status is not None:
+            result.store_version, result.store_stale = status.version, status.stale
+        return result
 
     async def analyze_harm(
         self, text: str, categories: Sequence[HarmCategory], output_type: OutputType

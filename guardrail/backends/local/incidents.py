@@ -9,16 +9,16 @@ samples, then deploy, as with the service.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Hashable, Sequence
 
 import numpy as np
 
 from ..._exceptions import (
     ConflictError,
+    GuardrailError,
     EmptyTextError,
     InvalidInputError,
     LimitExceededError,
@@ -33,7 +33,7 @@ from ..._resources import (
     IncidentStatus,
     check_incident_name,
 )
-from ..._store import Store
+from ..._store import BaseStore, Connection, Row, new_revision, utc_now
 from ..._text import clean
 from .embedder import Embedder
 from .images import PDQ_BITS, hamming, image_hash, load_image, sample_hashes
@@ -72,7 +72,7 @@ class _Deployed:
 class Incidents:
     """Text (``kind="text"``) or image (``kind="image"``) incidents in the local store."""
 
-    def __init__(self, store: Store, kind: str, embedder: Embedder) -> None:
+    def __init__(self, store: BaseStore, kind: str, embedder: Embedder) -> None:
         if kind not in ("text", "image"):
             raise InvalidInputError("kind must be 'text' or 'image'")
         self._store = store
@@ -81,6 +81,7 @@ class Incidents:
         self._cache: dict[str, _Deployed] = {}
         self._groups: dict[tuple[str, ...], _Group] = {}
         self._lock = threading.Lock()
+        store.on_change(self._refresh)
 
     # -- incidents -----------------------------------------------------------------------
 
@@ -236,8 +237,8 @@ class Incidents:
                 raise ConflictError(f"incident {name!r} has no samples to deploy; add samples first")
             conn.execute("UPDATE incident_samples SET deployed = 1 WHERE kind = ? AND incident = ?", (self.kind, name))
             conn.execute(
-                "UPDATE incidents SET deployed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-                "revision = lower(hex(randomblob(16))) WHERE kind = ? AND name = ?", (self.kind, name))
+                "UPDATE incidents SET deployed_at = ?, revision = ? WHERE kind = ? AND name = ?",
+                (utc_now(), new_revision(), self.kind, name))
         return "Succeeded"
 
     # -- detection -----------------------------------------------------------------------
@@ -293,12 +294,26 @@ class Incidents:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _group(self, names: tuple[str, ...]) -> _Group:
+    def _refresh(self, token: Hashable) -> None:
+        """Rebuild the groups in use after a change (the store calls this off the request
+        path, before checks see ``token``); a group that no longer resolves is dropped and
+        its next check says why."""
+        with self._lock:
+            in_use = list(self._groups)
+        for names in in_use:
+            try:
+                self._group(names, token=token)
+            except GuardrailError:
+                with self._lock:
+                    self._groups.pop(names, None)
+
+    def _group(self, names: tuple[str, ...], *, token: Hashable | None = None) -> _Group:
         """The deployed samples of ``names`` as one matrix, rebuilt only after a change."""
-        token = self._store.change_token()
+        refreshing = token is not None
+        token = self._store.change_token() if token is None else token
         with self._lock:
             cached = self._groups.get(names)
-            if cached is not None and cached.token == token:
+            if cached is not None and cached.token == token and not refreshing:
                 return cached  # nothing in the store changed since this group was built
         for name in names:
             _check_name(name)
@@ -371,10 +386,10 @@ class Incidents:
         if not isinstance(threshold, (int, float)) or not 0.0 < float(threshold) <= 1.0:
             raise InvalidInputError("threshold must be a number in (0, 1]")
 
-    def _row(self, conn: sqlite3.Connection, name: str) -> sqlite3.Row | None:
+    def _row(self, conn: Connection, name: str) -> Row | None:
         return conn.execute("SELECT * FROM incidents WHERE kind = ? AND name = ?", (self.kind, name)).fetchone()
 
-    def _incident(self, conn: sqlite3.Connection, row: sqlite3.Row) -> Incident:
+    def _incident(self, conn: Connection, row: Row) -> Incident:
         pending = conn.execute(
             "SELECT count(*) FROM incident_samples WHERE kind = ? AND incident = ? AND deployed = 0",
             (self.kind, row["name"])).fetchone()[0]
@@ -399,10 +414,10 @@ class Incidents:
             image=IncidentImage(content=base64.b64encode(image).decode("ascii") if image else None),
         )
 
-    def _touch(self, conn: sqlite3.Connection, name: str) -> None:
+    def _touch(self, conn: Connection, name: str) -> None:
         conn.execute(
-            "UPDATE incidents SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
-            "revision = lower(hex(randomblob(16))) WHERE kind = ? AND name = ?", (self.kind, name))
+            "UPDATE incidents SET updated_at = ?, revision = ? WHERE kind = ? AND name = ?",
+            (utc_now(), new_revision(), self.kind, name))
 
     def _unknown(self, name: str) -> NotFoundError:
         flag = " --image" if self.kind == "image" else ""

@@ -9,6 +9,7 @@ schema version in ``user_version``; PostgreSQL is in ``_store_postgres.py``.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sqlite3
@@ -22,6 +23,8 @@ from typing import Any, Callable, Hashable, Iterator
 
 from ._exceptions import StoreError
 
+logger = logging.getLogger("guardrail.store")
+
 __all__ = ["SCHEMA_VERSION", "BaseStore", "Store", "default_store_path", "is_postgres_url", "open_store"]
 
 # What resource code gets from ``transaction()`` / ``read()``: ``execute(sql, params)``
@@ -31,6 +34,7 @@ Connection = Any
 Row = Any
 
 STORE_ENV = "GUARDRAIL_STORE"
+WATCH_SECONDS = 0.25  # how often a SQLite store looks for other processes' changes
 APPLICATION_ID = 0x47524C31  # "GRL1"
 SCHEMA_VERSION = 3
 
@@ -98,8 +102,11 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # A build's lease (epoch seconds): one replica builds, the others wait for its result.
+    # The change counter every write bumps: other processes' watchers poll it.
     """
     ALTER TABLE category_versions ADD COLUMN lease_until REAL;
+    CREATE TABLE guardrail_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO guardrail_meta VALUES ('changes', 0);
     """,
 )
 
@@ -136,13 +143,13 @@ class BaseStore:
         raise NotImplementedError
 
     def on_change(self, callback: Callable[[Hashable], None]) -> None:
-        """Call ``callback(token)`` after a change, before checks see the new token, so
-        caches rebuild off the request path. Stores whose reads are cheap (a local
-        SQLite file) let checks rebuild on first use instead and never call it."""
+        """Call ``callback(token)`` after another process's change, before checks see the
+        new token, so caches rebuild off the request path. (After this process's own
+        writes, caches rebuild on their next use.)"""
 
     @property
-    def status(self) -> StoreStatus:
-        return StoreStatus(version=None, stale=None)
+    def status(self) -> StoreStatus:  # pragma: no cover - interface
+        raise NotImplementedError
 
     def close(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -150,11 +157,11 @@ class BaseStore:
 
 @dataclass(frozen=True)
 class StoreStatus:
-    """What a check used: the store-wide change counter its state reflects (PostgreSQL;
-    ``None`` for SQLite, read afresh on each change), and why it may be behind (``stale``:
-    the database is unreachable and checks run on the state last loaded)."""
+    """What a check used: the store-wide change counter its state reflects (every write
+    bumps it, on either backend), and why it may be behind (``stale``: the database is
+    unreachable and checks run on the state last loaded)."""
 
-    version: int | None
+    version: int
     stale: str | None
 
 
@@ -191,18 +198,26 @@ class Store(BaseStore):
     """A guardrail store in the SQLite file ``path`` (default: :func:`default_store_path`).
 
     ``path=":memory:"`` keeps everything in memory, for tests and demos.
-    Safe to share between threads; writes are serialized.
+    Safe to share between threads; writes are serialized. Other processes may share the
+    file: a watcher thread reads the change counter every ``poll_seconds`` and lets
+    caches rebuild before checks see the change, so checks never read the file for it.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, poll_seconds: float = WATCH_SECONDS) -> None:
         if is_postgres_url(path):
             raise StoreError("Store() opens SQLite files; for a postgresql:// URL use "
                              "guardrail.open_store(url) or LocalEngine(store=url)")
         self.path = str(path) if path is not None else str(default_store_path())
         self.read_only = False
+        self.poll_seconds = poll_seconds
         self._lock = threading.RLock()
         self._conn = self._open()
         self._own_writes = 0
+        self._applied = self._counter(self._conn)
+        self._subscribers: list[Callable[[Hashable], None]] = []
+        self._closing = threading.Event()
+        if self.path != ":memory:":  # in memory, this connection is the only writer
+            threading.Thread(target=self._watch, name="guardrail-store-watcher", daemon=True).start()
 
     def __repr__(self) -> str:
         return f"<Store {self.path!r}>"
@@ -310,22 +325,64 @@ class Store(BaseStore):
                 conn.execute("ROLLBACK")
                 raise
             try:
+                conn.execute("UPDATE guardrail_meta SET value = value + 1 WHERE key = 'changes'")
+                counter = self._counter(conn)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:  # pragma: no cover - disk full and the like
                 conn.execute("ROLLBACK")
                 raise StoreError(f"cannot commit to the store {self.path}: {exc}") from None
             self._own_writes += 1
+            if self.path == ":memory:":
+                self._applied = counter
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             yield self._conn
 
-    def change_token(self) -> tuple[int, int]:
-        """Changes whenever anyone (this process or another) commits to the store."""
-        with self._lock:
-            return (self._own_writes, int(self._conn.execute("PRAGMA data_version").fetchone()[0]))
+    def change_token(self) -> Hashable:
+        """Memory only: this process's writes and the counter the watcher last applied."""
+        return (self._own_writes, self._applied)
+
+    @property
+    def status(self) -> StoreStatus:
+        return StoreStatus(version=self._applied, stale=None)
+
+    def on_change(self, callback: Callable[[Hashable], None]) -> None:
+        self._subscribers.append(callback)
+
+    @staticmethod
+    def _counter(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT value FROM guardrail_meta WHERE key = 'changes'").fetchone()[0])
+
+    def _watch(self) -> None:
+        try:
+            conn = sqlite3.connect(Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, timeout=10.0,
+                                   check_same_thread=False)
+        except sqlite3.Error:  # pragma: no cover - the file went away; checks use what they have
+            logger.exception("store %s: cannot watch for other processes' changes", self.path)
+            return
+        try:
+            while not self._closing.wait(self.poll_seconds):
+                try:
+                    counter = self._counter(conn)
+                except sqlite3.Error:  # busy or being replaced: next round
+                    continue
+                if counter != self._applied:
+                    self._apply(counter)
+        finally:
+            conn.close()
+
+    def _apply(self, counter: int) -> None:
+        token = (self._own_writes, counter)
+        for callback in list(self._subscribers):
+            try:
+                callback(token)
+            except Exception:  # one cache's failure must not stop the others: it rebuilds on use
+                logger.exception("store %s: refreshing a cache failed", self.path)
+        self._applied = counter
 
     def close(self) -> None:
+        self._closing.set()
         with self._lock:
             self._conn.close()

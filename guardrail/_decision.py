@@ -42,15 +42,21 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]], char: str = "*") -> 
     return "".join(parts)
 
 
-def action_for(policy: DirectionPolicy, finding: Finding) -> Action | None:
-    """The rule's action when ``finding`` crosses it, else None."""
+_UNSUPPORTED = {"flag": Action.FLAG, "block": Action.BLOCK, "allow": None}
+
+
+def action_for(policy: DirectionPolicy, finding: Finding, language: str | None = None) -> Action | None:
+    """The rule's action when ``finding`` crosses it (harm: at the threshold for the text's
+    ``language``), else None."""
     if finding.kind is FindingKind.HARM:
         for category, rule in policy.harm.items():
             if category.value == finding.name:
-                if (finding.severity or 0) >= rule.threshold:
+                if (finding.severity or 0) >= rule.threshold_for(language):
                     return rule.action
                 return None
         return None
+    if finding.kind is FindingKind.LANGUAGE:
+        return _UNSUPPORTED[policy.unsupported_language]
     if finding.kind is FindingKind.PROMPT_ATTACK:
         rule = policy.prompt_shield
         if rule is None or not finding.detected or (finding.document is not None and not rule.documents):
@@ -89,13 +95,14 @@ def decide(
     timings_ms: dict[str, float] | None = None,
     store_version: int | None = None,
     stale: str | None = None,
+    language: str | None = None,
 ) -> Verdict:
     """Apply the policy to findings. Harm severities come in on the 0-7 scale."""
     block: list[Finding] = []
     redact: list[Finding] = []
     flag: list[Finding] = []
     for finding in findings:
-        action = action_for(policy, finding)
+        action = action_for(policy, finding, language)
         if action is Action.BLOCK:
             block.append(finding)
         elif action is Action.REDACT:
@@ -146,4 +153,5 @@ def decide(
         skipped=tuple(skipped),
         store_version=store_version,
         stale=stale,
+        language=language,
     )

@@ -21,7 +21,8 @@ from ._exceptions import (
     TextTooLongError,
     UnsupportedInputError,
 )
-from ._models import Direction, Finding, OutputType, Verdict
+from . import _language
+from ._models import Direction, Finding, FindingKind, OutputType, Verdict
 from ._policy import DirectionPolicy, Policy, PolicyTypes
 from ._store import BaseStore
 from ._streaming import StreamFilter
@@ -201,6 +202,9 @@ class Guard:
         for direction, plan in self._plans.items():
             for note in plan.skipped:
                 logger.warning("guardrail %s policy: %s", direction.value, note)
+        if any(plan.request.harm for plan in self._plans.values()):
+            # Load the language identifier now, off the first check's path (about a second).
+            threading.Thread(target=_language.load, name="guardrail-language-load", daemon=True).start()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()
@@ -257,19 +261,24 @@ class Guard:
                     result = await self.backend.analyze(text, request, timeout=plan.policy.timeout)
             finally:
                 check_timings.reset(token)
+            findings = _keep_hits(result.findings)
+            language = None
+            if request.harm:
+                language = _language_finding_for(text, plan.policy, self.backend, findings)
             timings = {**result.timings_ms, **queue}
             timings["total"] = (time.perf_counter() - started) * 1000.0
             verdict = decide(
                 plan.policy,
                 direction,
                 text,
-                _keep_hits(result.findings),
+                findings,
                 errors=result.errors,
                 skipped=plan.skipped,
                 backend=self.backend.name,
                 timings_ms=timings,
                 store_version=result.store_version,
                 stale=result.store_stale,
+                language=language,
             )
             if otel is not None and hasattr(otel, "set_attribute"):
                 otel.set_attribute("guardrail.decision", verdict.decision.value)
@@ -430,6 +439,19 @@ def _stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> Non
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
+
+
+def _language_finding_for(text: str, policy: DirectionPolicy, backend: Backend,
+                          findings: list[Finding]) -> str | None:
+    """The text's language; a LANGUAGE finding joins ``findings`` when harm scores in it
+    are not trusted (the policy's ``languages``, else the backend's)."""
+    found = _language.detect(text)
+    if found is None:
+        return None
+    trusted = policy.languages if policy.languages is not None else backend.harm_languages
+    if trusted is not None and found.code not in trusted:
+        findings.append(Finding(kind=FindingKind.LANGUAGE, name=found.code, score=found.confidence, detected=True))
+    return found.code
 
 
 def _keep_hits(findings: list[Finding]) -> list[Finding]:

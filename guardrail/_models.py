@@ -52,6 +52,8 @@ class FindingKind(str, Enum):
     INCIDENT = "incident"
     CUSTOM_CATEGORY = "custom_category"
     PROMPT_ATTACK = "prompt_attack"
+    LANGUAGE = "language"
+    """The text's language is not one the harm check is trusted in (``name``: its code)."""
 
 
 class Direction(str, Enum):
@@ -147,6 +149,8 @@ class Verdict(BaseModel):
     (PostgreSQL store): replicas that report the same number enforced the same state."""
     stale: str | None = None
     """Set when the store was unreachable: the check ran on the resources last loaded."""
+    language: str | None = None
+    """The text's language (ISO 639-1) when harm was checked and it could be told."""
 
     @property
     def allowed(self) -> bool:

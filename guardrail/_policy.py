@@ -6,9 +6,9 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Mapping, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from ._exceptions import ConfigurationError, PolicyError
 from ._models import Direction, HarmCategory, OutputType
@@ -56,10 +56,18 @@ class _Rule(BaseModel):
     action: Action = Action.BLOCK
 
 
+_LANGUAGE_CODE = r"^[a-z]{2,3}$"
+
+
 class HarmRule(_Rule):
-    """Act when a harm category's severity (EightSeverityLevels, 0-7) reaches ``threshold``."""
+    """Act when a harm category's severity (EightSeverityLevels, 0-7) reaches ``threshold``;
+    ``languages`` sets another threshold for texts in a language (``{es = 3}``)."""
 
     threshold: int = Field(ge=1, le=7)
+    languages: dict[Annotated[str, StringConstraints(pattern=_LANGUAGE_CODE)], Annotated[int, Field(ge=1, le=7)]] = {}
+
+    def threshold_for(self, language: str | None) -> int:
+        return self.languages.get(language, self.threshold) if language else self.threshold
 
 
 class BlocklistRule(_Rule):
@@ -129,6 +137,11 @@ class DirectionPolicy(BaseModel):
     timeout: float = Field(default=5.0, gt=0.0, le=300.0)
     """Seconds the backend may take for one check before the fail mode applies."""
     redaction_char: str = Field(default="*", min_length=1, max_length=1)
+    languages: tuple[Annotated[str, StringConstraints(pattern=_LANGUAGE_CODE)], ...] | None = None
+    """Languages (ISO 639-1) whose harm scores this policy trusts; unset: the backend's
+    (local engine: en; Azure: the eight the service's harm models are trained on)."""
+    unsupported_language: Literal["flag", "block", "allow"] = "flag"
+    """What a check of harm does with a text in another language (when it can tell)."""
 
     @field_validator("harm", mode="before")
     @classmethod

@@ -157,6 +157,8 @@ class Backend:
     """
 
     name = "base"
+    harm_languages: tuple[str, ...] | None = None
+    """Languages (ISO 639-1) its harm analysis is trained on; None: not known."""
     max_text_length = 100_000
     """The Guard's default bound on a text's length for this backend."""
 

@@ -50,6 +50,9 @@ class AzureBackend(Backend):
     """
 
     name = "azure"
+    # The languages the service's harm models are "specially trained" on (its language
+    # support page); others work "but the quality might vary".
+    harm_languages: tuple[str, ...] | None = ("en", "de", "es", "fr", "it", "ja", "pt", "zh")
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ class LocalEngine(Backend):
     """
 
     name = "local"
+    harm_languages: tuple[str, ...] | None = ("en",)  # the shipped harm model reads English
     # About 3 s of harm analysis on two cores (100,000 characters take ~8 s): within the
     # default 5 s timeout, so the documented limit is one the default policy can check.
     max_text_length = 40_000

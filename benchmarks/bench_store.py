@@ -6,8 +6,9 @@ A throwaway PostgreSQL server is started on loopback for the run (tests/_postgre
 ``GUARDRAIL_TEST_POSTGRES`` names one. Replicas are LocalEngines with stores of their own
 (own connections, own listener), as app processes would have.
 
-1. Check latency, 1,000-term blocklist + 10 incidents x 100 samples, same engine code on
-   each store: checks read no database, so the two must match (ratio ~1.0).
+1. Check latency, 1,000-term blocklist + 10 incidents x 100 samples, a new text each
+   check, same engine code on each store: checks read no database, so the two must match
+   (ratio ~1.0).
 2. Write on one replica -> enforced by another: a new blocklist term is added, and the
    other replica's Guard is polled until it blocks the term (p50/p99 over ``--changes``).
 3. Replica start with 100 incidents x 100 samples and 10 built categories stored: from
@@ -17,6 +18,7 @@ A throwaway PostgreSQL server is started on loopback for the run (tests/_postgre
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
@@ -62,13 +64,13 @@ def policy(incidents: int, categories: int) -> dict:
 
 def check_latency(targets: dict[str, str], repeat: int) -> dict[str, float]:
     out = {}
-    text = "A short user message about the harbor schedule and an ordinary question for the assistant."
     for kind, target in targets.items():
         engine = LocalEngine(target)
         guard = Guard(policy(10, 0), backend=engine)
-        guard.check_prompt_sync(text)  # warm: caches loaded
+        guard.check_prompt_sync("warm up: caches loaded")
         times = []
-        for _ in range(repeat):
+        for i in range(repeat):  # new texts: each check embeds its text, as in real traffic
+            text = f"A user message {i} about the harbor schedule, and question {kind}-{i} for the assistant."
             t = time.perf_counter()
             guard.check_prompt_sync(text)
             times.append((time.perf_counter() - t) * 1000)
@@ -84,6 +86,7 @@ def write_to_enforcement(target: str, changes: int) -> list[float]:
     guard = Guard({"harm": {}, "prompt": {"blocklists": ["live"]}}, backend=reader)
     guard.check_prompt_sync("warm up")
     lags = []
+    rng = random.Random(5)
     for k in range(changes):
         term = f"zq{k}xv"
         seen = threading.Event()
@@ -97,6 +100,7 @@ def write_to_enforcement(target: str, changes: int) -> list[float]:
 
         watcher = threading.Thread(target=watch)
         watcher.start()
+        time.sleep(rng.uniform(0, 0.2))  # writes at random moments, not in step with polling
         t = time.perf_counter()
         writer.blocklists.add_or_update_items("live", [term])
         if not seen.wait(10):
@@ -108,10 +112,10 @@ def write_to_enforcement(target: str, changes: int) -> list[float]:
     return lags
 
 
-def replica_start(target: str) -> float:
+def replica_start(target: str, incidents: int) -> float:
     t = time.perf_counter()
     engine = LocalEngine(target)
-    Guard(policy(100, 10), backend=engine).check_prompt_sync("a first question about the harbor crew")
+    Guard(policy(incidents, 10), backend=engine).check_prompt_sync("a first question about the harbor crew")
     elapsed = time.perf_counter() - t
     engine.close()
     return elapsed
@@ -121,6 +125,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--changes", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=300)
+    ap.add_argument("--incidents", type=int, default=100, help="stored for the replica start (x samples)")
+    ap.add_argument("--samples", type=int, default=100)
     args = ap.parse_args()
     server = Server()
     server.start()
@@ -133,14 +139,14 @@ def main() -> None:
         for kind, target in targets.items():
             t = time.perf_counter()
             engine = LocalEngine(target)
-            populate(engine, 100, 100, 10)
+            populate(engine, args.incidents, args.samples, 10)
             engine.close()
-            print(f"populated {kind}: 1,000 terms, 100 incidents x 100 samples, 10 categories "
+            print(f"populated {kind}: 1,000 terms, {args.incidents} incidents x {args.samples} samples, 10 categories "
                   f"in {time.perf_counter() - t:.1f}s")
         LocalEngine(targets["sqlite"]).embedder.load()  # model load is not the store's cost
 
         lat = check_latency(targets, args.repeat)
-        print(f"check p50, 1,000 terms + 10 incidents x 100 samples: sqlite {lat['sqlite']:.2f} ms, "
+        print(f"check p50, 1,000 terms + 10 incidents x {args.samples} samples: sqlite {lat['sqlite']:.2f} ms, "
               f"postgres {lat['postgres']:.2f} ms (ratio {lat['postgres'] / lat['sqlite']:.2f})")
         record("store: check p50, PostgreSQL store", lat["postgres"], "ms", peer="SQLite store",
                peer_value=lat["sqlite"])
@@ -153,8 +159,9 @@ def main() -> None:
             record(f"store: write to enforcement p99, {kind}", p(lags, 0.99), "ms")
 
         for kind, target in targets.items():
-            runs = [replica_start(target) for _ in range(3)]
-            print(f"replica start to first full check (100 incidents x 100 samples, 10 categories), {kind}: "
+            runs = [replica_start(target, args.incidents) for _ in range(3)]
+            print(f"replica start to first full check ({args.incidents} incidents x {args.samples} samples, "
+                  f"10 categories), {kind}: "
                   f"median {statistics.median(runs):.2f} s of {['%.2f' % r for r in runs]}")
             record(f"store: replica start, {kind}", statistics.median(runs), "s")
     finally:

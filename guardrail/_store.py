@@ -34,7 +34,7 @@ Connection = Any
 Row = Any
 
 STORE_ENV = "GUARDRAIL_STORE"
-WATCH_SECONDS = 0.25  # how often a SQLite store looks for other processes' changes
+WATCH_SECONDS = 0.1  # how often a SQLite store looks for other processes' changes
 APPLICATION_ID = 0x47524C31  # "GRL1"
 SCHEMA_VERSION = 3
 

@@ -137,7 +137,7 @@ def test_changes_persist_and_reach_other_processes_matchers(tmp_path):
     assert len(first.blocklists.match("alpha beta", ["l"])) == 1  # matcher now cached
     second = LocalEngine(path)  # another connection, as another process would have
     second.blocklists.add_or_update_items("l", ["beta"])
-    deadline = time.monotonic() + 2.0  # the staleness bound: the watcher polls every 0.25 s
+    deadline = time.monotonic() + 2.0  # the staleness bound: the watcher polls every 0.1 s
     while len(first.blocklists.match("alpha beta", ["l"])) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert sorted(m.term.text for _, m in first.blocklists.match("alpha beta", ["l"])) == [

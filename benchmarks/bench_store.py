@@ -29,9 +29,9 @@ from pathlib import Path
 from _common import machine, p, record, terms
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from _postgres import Server  # noqa: E402
+from _postgres import Server
 
-from guardrail import Guard, LocalEngine  # noqa: E402
+from guardrail import Guard, LocalEngine
 
 WORDS = ("harbor", "violet", "engine", "meadow", "copper", "lantern", "orbit", "thistle", "canyon", "ember")
 
@@ -92,11 +92,11 @@ def write_to_enforcement(target: str, changes: int) -> list[float]:
         seen = threading.Event()
         committed: list[float] = []
 
-        def watch() -> None:
+        def watch(term: str = term, seen: threading.Event = seen, committed: list[float] = committed) -> None:
             while not guard.check_prompt_sync(f"say {term} now").blocked:
                 time.sleep(0.001)
-            seen.set()
             committed.append(time.perf_counter())
+            seen.set()
 
         watcher = threading.Thread(target=watch)
         watcher.start()

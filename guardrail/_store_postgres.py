@@ -124,7 +124,7 @@ def redact_url(url: str) -> str:
 class _Row:
     """A result row read by position (``row[0]``) or by column (``row["name"]``), as sqlite3.Row."""
 
-    __slots__ = ("_values", "_index")
+    __slots__ = ("_index", "_values")
 
     def __init__(self, values: tuple[Any, ...], index: dict[str, int]) -> None:
         self._values = values

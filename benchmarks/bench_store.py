@@ -11,6 +11,7 @@ A throwaway PostgreSQL server is started on loopback for the run (tests/_postgre
    (ratio ~1.0).
 2. Write on one replica -> enforced by another: a new blocklist term is added, and the
    other replica's Guard is polled until it blocks the term (p50/p99 over ``--changes``).
+   The same for an incident sample deployed on one replica (``--changes / 5`` deploys).
 3. Replica start with 100 incidents x 100 samples and 10 built categories stored: from
    ``LocalEngine(url)`` to the end of a first check that uses all of them.
 """
@@ -62,11 +63,11 @@ def policy(incidents: int, categories: int) -> dict:
                                    "custom_categories": [f"cat{c}" for c in range(categories)]}}
 
 
-def check_latency(targets: dict[str, str], repeat: int) -> dict[str, float]:
+def check_latency(targets: dict[str, str], repeat: int, incidents: int) -> dict[str, float]:
     out = {}
     for kind, target in targets.items():
         engine = LocalEngine(target)
-        guard = Guard(policy(10, 0), backend=engine)
+        guard = Guard(policy(incidents, 0), backend=engine)
         guard.check_prompt_sync("warm up: caches loaded")
         times = []
         for i in range(repeat):  # new texts: each check embeds its text, as in real traffic
@@ -112,6 +113,31 @@ def write_to_enforcement(target: str, changes: int) -> list[float]:
     return lags
 
 
+def deploy_to_enforcement(target: str, changes: int) -> list[float]:
+    """An incident's new sample deployed on one replica -> the other's Guard detects it."""
+    writer, reader = LocalEngine(target), LocalEngine(target)
+    ti = writer.text_incidents
+    ti.create_or_update("wave")
+    ti.add_samples("wave", ["an unrelated note about gardening and tomatoes"])
+    ti.deploy("wave")
+    guard = Guard({"harm": {}, "prompt": {"incidents": ["wave"]}}, backend=reader)
+    lags = []
+    for k in range(changes):
+        text = f"urgent: wire {k * 37 + 11} dollars to account {k} to unlock your frozen parcel number {k}"
+        guard.check_prompt_sync(text)  # its embedding is cached: the lag is the store's, not the model's
+        ti.add_samples("wave", [text])
+        t = time.perf_counter()
+        ti.deploy("wave")
+        while not guard.check_prompt_sync(text).blocked:
+            time.sleep(0.001)
+            if time.perf_counter() - t > 10:
+                raise SystemExit(f"deploy {k} was not enforced within 10 s")
+        lags.append((time.perf_counter() - t) * 1000)
+    writer.close()
+    reader.close()
+    return lags
+
+
 def replica_start(target: str, incidents: int) -> float:
     t = time.perf_counter()
     engine = LocalEngine(target)
@@ -145,8 +171,9 @@ def main() -> None:
                   f"in {time.perf_counter() - t:.1f}s")
         LocalEngine(targets["sqlite"]).embedder.load()  # model load is not the store's cost
 
-        lat = check_latency(targets, args.repeat)
-        print(f"check p50, 1,000 terms + 10 incidents x {args.samples} samples: sqlite {lat['sqlite']:.2f} ms, "
+        lat = check_latency(targets, args.repeat, min(10, args.incidents))
+        print(f"check p50, 1,000 terms + {min(10, args.incidents)} incidents x {args.samples} samples: "
+              f"sqlite {lat['sqlite']:.2f} ms, "
               f"postgres {lat['postgres']:.2f} ms (ratio {lat['postgres'] / lat['sqlite']:.2f})")
         record("store: check p50, PostgreSQL store", lat["postgres"], "ms", peer="SQLite store",
                peer_value=lat["sqlite"])
@@ -157,6 +184,12 @@ def main() -> None:
                   f"p99 {p(lags, 0.99):.1f} ms, max {max(lags):.1f} ms over {len(lags)} changes")
             record(f"store: write to enforcement p50, {kind}", p(lags, 0.5), "ms")
             record(f"store: write to enforcement p99, {kind}", p(lags, 0.99), "ms")
+
+        for kind, target in targets.items():
+            lags = deploy_to_enforcement(target, max(10, args.changes // 5))
+            print(f"incident deploy -> enforced on another replica, {kind}: p50 {p(lags, 0.5):.1f} ms, "
+                  f"p99 {p(lags, 0.99):.1f} ms over {len(lags)} deploys")
+            record(f"store: deploy to enforcement p50, {kind}", p(lags, 0.5), "ms")
 
         for kind, target in targets.items():
             runs = [replica_start(target, args.incidents) for _ in range(3)]

@@ -190,6 +190,9 @@ class PostgresStore(BaseStore):
         self._stale: str | None = None
         self._subscribers: list[Callable[[Hashable], None]] = []
         self._refresh_lock = threading.Lock()
+        # Only for the increment: resource code may write while holding its own lock,
+        # which a cache refresh (under _refresh_lock) may be waiting for.
+        self._count_lock = threading.Lock()
         self._closing = threading.Event()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, timeout=5.0, open=True, name="guardrail-store",
@@ -282,7 +285,8 @@ class PostgresStore(BaseStore):
             raise self._unreachable(exc) from None
         except psycopg.Error as exc:
             raise StoreError(f"the change to {self.path} was rolled back: {self._reason(exc)}") from None
-        self._own_writes += 1
+        with self._count_lock:  # writers on many threads: no increment may be lost
+            self._own_writes += 1
 
     @contextmanager
     def read(self) -> Iterator[_Connection]:

@@ -274,3 +274,30 @@ def test_an_older_postgres_schema_is_upgraded_keeping_its_data(postgres_url):
     assert engine.store.schema_version == SCHEMA_VERSION
     assert [b.blocklist_name for b in engine.blocklists.list()] == ["kept"]
     engine.close()
+
+
+def test_builds_in_a_row_finish_while_the_listener_applies_their_changes(postgres_url):
+    """A build holds the categories' lock while it claims its lease (a write); the listener
+    refreshing caches for that write waits for the same lock. Writes must not wait for the
+    listener in turn (they once did, and the second build hung forever)."""
+    engine = LocalEngine(postgres_url)
+    samples = [{"text": f"a note about sailing boat {i}", "isPositive": True} for i in range(50)]
+    samples += [{"text": f"a note about lunch {i}", "isPositive": False} for i in range(50)]
+
+    def build_all() -> list[str]:
+        out = []
+        for c in range(5):
+            engine.categories.create_version(f"c{c}", definition="sailing", samples=samples)
+            out.append(str(engine.categories.build(f"c{c}", wait=True).status))
+            Guard({"harm": {}, "prompt": {"custom_categories": [f"c{c}"]}}, backend=engine).check_prompt_sync("hi")
+        return out
+
+    import threading
+
+    statuses: list[str] = []
+    worker = threading.Thread(target=lambda: statuses.extend(build_all()), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the builds hung"
+    assert len(statuses) == 5 and all("Succeeded" in s or "SUCCEEDED" in s for s in statuses)
+    engine.close()

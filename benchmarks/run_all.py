@@ -46,6 +46,7 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
         ("bench_scaling.py", [], 1),
         ("bench_server.py", ["--requests", "400"] if quick else [], repeats),
         ("bench_shield.py", [], 1),
+        ("bench_store.py", ["--changes", "20", "--incidents", "20"] if quick else [], 1),
     ]
 
 

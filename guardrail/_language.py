@@ -17,6 +17,7 @@ CANDIDATES = tuple(
 )
 MIN_CONFIDENCE = 0.8  # below it the language is undetermined: no language rule applies
 MIN_LETTERS = 12  # fewer letters than this say too little ("ok", "lol", "u r dumb")
+# A Chinese, Japanese or Korean character says about as much as a short word: it counts 3.
 SAMPLE_CHARS = 4000  # the start of a long text is enough to tell its language
 
 _lock = threading.Lock()
@@ -45,9 +46,17 @@ def load() -> Any:
 def detect(text: str) -> Language | None:
     """The language of ``text``, or None when it is too short or too mixed to tell."""
     sample = text[:SAMPLE_CHARS]
-    if sum(1 for c in sample if c.isalpha()) < MIN_LETTERS:
+    if _letters(sample) < MIN_LETTERS:
         return None
     code, confidence = load().classify(sample)
     if confidence < MIN_CONFIDENCE:
         return None
     return Language(str(code), round(float(confidence), 3))
+
+
+def _letters(text: str) -> int:
+    return sum(3 if _dense(c) else 1 for c in text if c.isalpha())
+
+
+def _dense(c: str) -> bool:
+    return "\u3040" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af" or "\uf900" <= c <= "\ufaff"

@@ -111,3 +111,11 @@ async def test_a_stream_in_another_language_is_flagged():
     out.append(await f.close())
     assert "".join(out) == AUTHORED["es"]
     assert f.verdict.flagged
+
+
+@pytest.mark.parametrize("text, code", [("我想学做饭，有什么建议", "zh"), ("요리를 배우고 싶어요", "ko"),
+                                        ("料理を習いたいです", "ja")])
+def test_a_short_text_in_a_dense_script_is_told(text, code):
+    # Twelve letters of English say little; ten Chinese characters say a sentence.
+    found = detect(text)
+    assert found is not None and found.code == code

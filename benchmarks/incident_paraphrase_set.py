@@ -71,7 +71,8 @@ def build(seed: int = 0, per_incident: int = 10, paraphrases_per_incident: int =
         rng.shuffle(texts)
         n_inc = max(1, len(texts) // (per_incident * 3))
         for k in range(n_inc):
-            incidents[f"{topic}-{k}"] = texts[k * per_incident : (k + 1) * per_incident]
+            # Incident names allow letters, digits and "-" (the service's rule): no "_".
+            incidents[f"{topic.replace('_', '-')}-{k}"] = texts[k * per_incident : (k + 1) * per_incident]
         topical += [(topic, t) for t in texts[n_inc * per_incident :]]
     positives = []
     for name, samples in incidents.items():

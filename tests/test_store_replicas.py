@@ -4,6 +4,7 @@ SQLite file shared by processes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -27,11 +28,12 @@ def store_target(request, tmp_path):
 
 
 def run_replica(target: str, code: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``code`` in another process with ``engine`` open on ``target``."""
-    script = f"from guardrail import LocalEngine\nengine = LocalEngine({target!r})\n" + textwrap.dedent(code)
+    """Run ``code`` in another process whose ``engine`` finds ``target`` in GUARDRAIL_STORE."""
+    script = "from guardrail import LocalEngine\nengine = LocalEngine()\n" + textwrap.dedent(code)
     script += "\nengine.close()\n"
+    env = {**os.environ, "GUARDRAIL_STORE": target}
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
-                          check=True)
+                          check=True, env=env)
 
 
 def blocked_within(guard: Guard, text: str, seconds: float) -> float | None:

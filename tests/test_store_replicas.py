@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
+from hypothesis import given
+from hypothesis import strategies as st
 import pytest
 
 from guardrail import Guard, LimitExceededError, LocalEngine, StoreError, open_store
@@ -303,3 +305,18 @@ def test_builds_in_a_row_finish_while_the_listener_applies_their_changes(postgre
     assert not worker.is_alive(), "the builds hung"
     assert len(statuses) == 5 and all("Succeeded" in s or "SUCCEEDED" in s for s in statuses)
     engine.close()
+
+
+@given(st.text(alphabet=st.characters(codec="ascii", exclude_characters="\x00"), min_size=4, max_size=30),
+       st.sampled_from(["", "?sslmode=disable", "?options=-csearch_path%3Dx"]))
+def test_redacted_urls_never_carry_the_password(password, query):
+    from urllib.parse import parse_qsl, quote, urlsplit
+
+    url = f"postgresql://someone:{quote(password, safe='')}@db.internal:5432/guardrail{query}"
+    shown = redact_url(url)
+    prefix = "postgresql://someone:***@db.internal:5432/guardrail"
+    assert shown.startswith(prefix)
+    # What follows is the original query, read back: nothing of the password.
+    assert parse_qsl(urlsplit(shown).query) == parse_qsl(urlsplit(url).query)
+    with_query_password = f"postgresql://someone@db/guardrail?password={quote(password, safe='')}"
+    assert dict(parse_qsl(urlsplit(redact_url(with_query_password)).query)) == {"password": "***"}

@@ -376,9 +376,13 @@ class Store(BaseStore):
     def _apply(self, counter: int) -> None:
         token = (self._own_writes, counter)
         for callback in list(self._subscribers):
+            if self._closing.is_set():
+                return  # the engine is closing: nothing left to refresh
             try:
                 callback(token)
             except Exception:  # one cache's failure must not stop the others: it rebuilds on use
+                if self._closing.is_set():
+                    return  # closed under it: not a failure
                 logger.exception("store %s: refreshing a cache failed", self.path)
         self._applied = counter
 

@@ -354,6 +354,8 @@ class PostgresStore(BaseStore):
                 self._closing.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
             except Exception:  # pragma: no cover - a bug in a cache rebuild must not kill updates
+                if self._closing.is_set():
+                    return
                 logger.exception("store %s: applying a change failed", self.path)
                 self._closing.wait(backoff)
 
@@ -362,9 +364,13 @@ class PostgresStore(BaseStore):
         with self._refresh_lock:
             token = (self._own_writes, counter)
             for callback in list(self._subscribers):
+                if self._closing.is_set():
+                    return  # the engine is closing: nothing left to refresh
                 try:
                     callback(token)
                 except Exception:  # one cache's failure must not stop the others: it rebuilds on use
+                    if self._closing.is_set():
+                        return  # closed under it (the pool is gone): not a failure
                     logger.exception("store %s: refreshing a cache failed", self.path)
             self._applied = counter
 

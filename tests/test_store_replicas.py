@@ -320,3 +320,23 @@ def test_redacted_urls_never_carry_the_password(password, query):
     assert parse_qsl(urlsplit(shown).query) == parse_qsl(urlsplit(url).query)
     with_query_password = f"postgresql://someone@db/guardrail?password={quote(password, safe='')}"
     assert dict(parse_qsl(urlsplit(redact_url(with_query_password)).query)) == {"password": "***"}
+
+
+def test_closing_right_after_a_write_logs_no_errors(store_target, caplog):
+    """The listener may be applying the write's change while the engine closes: that is
+    the end of its work, not a failure to report (the CLI printed a traceback)."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="guardrail")
+    for i in range(15):
+        engine = LocalEngine(store_target)
+        engine.blocklists.create_or_update(f"l{i}")
+        engine.blocklists.match("warm the cache", [f"l{i}"])  # a cache the listener would refresh
+        other = LocalEngine(store_target)
+        other.blocklists.add_or_update_items(f"l{i}", ["x"])  # a change from elsewhere, now
+        other.close()
+        time.sleep(0.05 * (i % 4))
+        engine.close()
+    time.sleep(1.5)  # past the listeners' next wake-up
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]

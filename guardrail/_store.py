@@ -38,15 +38,16 @@ WATCH_SECONDS = 0.1  # how often a SQLite store looks for other processes' chang
 APPLICATION_ID = 0x47524C31  # "GRL1"
 SCHEMA_VERSION = 3
 
-# Each entry upgrades the schema from version i to i + 1.
-_MIGRATIONS: tuple[str, ...] = (
+# Each entry upgrades the schema from version i to i + 1; written once for both stores,
+# with the column types and defaults that differ as {placeholders} (SQLITE, POSTGRES).
+MIGRATION_TEMPLATES: tuple[str, ...] = (
     """
     CREATE TABLE blocklists (
         name        TEXT PRIMARY KEY,
         description TEXT NOT NULL DEFAULT '',
-        revision    TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
-        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        revision    TEXT NOT NULL DEFAULT {revision},
+        created_at  TEXT NOT NULL DEFAULT {now},
+        updated_at  TEXT NOT NULL DEFAULT {now}
     );
     CREATE TABLE blocklist_items (
         id          TEXT PRIMARY KEY,
@@ -64,11 +65,11 @@ _MIGRATIONS: tuple[str, ...] = (
         kind        TEXT NOT NULL,
         name        TEXT NOT NULL,
         description TEXT NOT NULL DEFAULT '',
-        threshold   REAL,
+        threshold   {real},
         deployed_at TEXT,
-        revision    TEXT NOT NULL DEFAULT (lower(hex(randomblob(16)))),
-        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        revision    TEXT NOT NULL DEFAULT {revision},
+        created_at  TEXT NOT NULL DEFAULT {now},
+        updated_at  TEXT NOT NULL DEFAULT {now},
         PRIMARY KEY (kind, name)
     );
     CREATE TABLE incident_samples (
@@ -76,8 +77,8 @@ _MIGRATIONS: tuple[str, ...] = (
         kind        TEXT NOT NULL,
         incident    TEXT NOT NULL,
         text        TEXT,
-        image       BLOB,
-        vector      BLOB,
+        image       {blob},
+        vector      {blob},
         quality     INTEGER,
         deployed    INTEGER NOT NULL DEFAULT 0,
         seq         INTEGER NOT NULL,
@@ -94,9 +95,9 @@ _MIGRATIONS: tuple[str, ...] = (
         negatives   INTEGER NOT NULL,
         status      TEXT NOT NULL,
         error       TEXT,
-        model       BLOB,
+        model       {blob},
         warnings    TEXT NOT NULL DEFAULT '[]',
-        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+        created_at  TEXT NOT NULL DEFAULT {now},
         built_at    TEXT,
         PRIMARY KEY (name, version)
     );
@@ -104,11 +105,34 @@ _MIGRATIONS: tuple[str, ...] = (
     # A build's lease (epoch seconds): one replica builds, the others wait for its result.
     # The change counter every write bumps: other processes' watchers poll it.
     """
-    ALTER TABLE category_versions ADD COLUMN lease_until REAL;
-    CREATE TABLE guardrail_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO guardrail_meta VALUES ('changes', 0);
+    ALTER TABLE category_versions ADD COLUMN lease_until {real};
+    CREATE TABLE IF NOT EXISTS guardrail_meta (key TEXT PRIMARY KEY, value {bigint} NOT NULL);
+    INSERT INTO guardrail_meta VALUES ('changes', 0) ON CONFLICT (key) DO NOTHING;
     """,
 )
+
+
+SQLITE = {
+    "revision": "(lower(hex(randomblob(16))))",
+    "now": "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+    "real": "REAL",
+    "blob": "BLOB",
+    "bigint": "INTEGER",
+}
+POSTGRES = {
+    "revision": "(md5(random()::text || clock_timestamp()::text))",
+    "now": "(to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))",
+    "real": "DOUBLE PRECISION",
+    "blob": "BYTEA",
+    "bigint": "BIGINT",
+}
+
+
+def migrations(dialect: dict[str, str]) -> tuple[str, ...]:
+    return tuple(step.format(**dialect) for step in MIGRATION_TEMPLATES)
+
+
+_MIGRATIONS = migrations(SQLITE)
 
 
 def utc_now() -> str:
@@ -142,10 +166,29 @@ class BaseStore:
         """Changes whenever anyone (this process or another) commits to the store."""
         raise NotImplementedError
 
+    def __init__(self) -> None:
+        self._subscribers: list[Callable[[Hashable], None]] = []
+        self._closing = threading.Event()  # set by close(): a refresh under way stops
+
     def on_change(self, callback: Callable[[Hashable], None]) -> None:
         """Call ``callback(token)`` after another process's change, before checks see the
         new token, so caches rebuild off the request path. (After this process's own
         writes, caches rebuild on their next use.)"""
+        self._subscribers.append(callback)
+
+    def _refresh_caches(self, token: Hashable) -> bool:
+        """Run the callbacks for ``token``; False when the store closed meanwhile (the
+        new token must not be published then)."""
+        for callback in list(self._subscribers):
+            if self._closing.is_set():
+                return False  # the engine is closing: nothing left to refresh
+            try:
+                callback(token)
+            except Exception:  # one cache's failure must not stop the others: it rebuilds on use
+                if self._closing.is_set():
+                    return False  # closed under it (the connection or pool is gone): not a failure
+                logger.exception("store %s: refreshing a cache failed", self.path)
+        return True
 
     @property
     def status(self) -> StoreStatus:  # pragma: no cover - interface
@@ -207,6 +250,7 @@ class Store(BaseStore):
         if is_postgres_url(path):
             raise StoreError("Store() opens SQLite files; for a postgresql:// URL use "
                              "guardrail.open_store(url) or LocalEngine(store=url)")
+        super().__init__()
         self.path = str(path) if path is not None else str(default_store_path())
         self.read_only = False
         self.poll_seconds = poll_seconds
@@ -214,8 +258,6 @@ class Store(BaseStore):
         self._conn = self._open()
         self._own_writes = 0
         self._applied = self._counter(self._conn)
-        self._subscribers: list[Callable[[Hashable], None]] = []
-        self._closing = threading.Event()
         if self.path != ":memory:":  # in memory, this connection is the only writer
             threading.Thread(target=self._watch, name="guardrail-store-watcher", daemon=True).start()
 
@@ -348,9 +390,6 @@ class Store(BaseStore):
     def status(self) -> StoreStatus:
         return StoreStatus(version=self._applied, stale=None)
 
-    def on_change(self, callback: Callable[[Hashable], None]) -> None:
-        self._subscribers.append(callback)
-
     @staticmethod
     def _counter(conn: sqlite3.Connection) -> int:
         return int(conn.execute("SELECT value FROM guardrail_meta WHERE key = 'changes'").fetchone()[0])
@@ -374,17 +413,8 @@ class Store(BaseStore):
             conn.close()
 
     def _apply(self, counter: int) -> None:
-        token = (self._own_writes, counter)
-        for callback in list(self._subscribers):
-            if self._closing.is_set():
-                return  # the engine is closing: nothing left to refresh
-            try:
-                callback(token)
-            except Exception:  # one cache's failure must not stop the others: it rebuilds on use
-                if self._closing.is_set():
-                    return  # closed under it: not a failure
-                logger.exception("store %s: refreshing a cache failed", self.path)
-        self._applied = counter
+        if self._refresh_caches((self._own_writes, counter)):
+            self._applied = counter
 
     def close(self) -> None:
         self._closing.set()

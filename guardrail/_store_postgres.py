@@ -24,7 +24,7 @@ from typing import Any, Callable, Hashable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ._exceptions import StoreError
-from ._store import SCHEMA_VERSION, BaseStore, StoreStatus
+from ._store import POSTGRES, SCHEMA_VERSION, BaseStore, StoreStatus, migrations
 
 __all__ = ["POLL_SECONDS", "PostgresStore", "redact_url"]
 
@@ -34,77 +34,7 @@ CHANNEL = "guardrail_changes"
 POLL_SECONDS = 1.0  # the counter is read this often too, in case a notification is lost
 MIGRATE_KEY = 0x47524C31  # advisory lock ids ("GRL1", "GRL2")
 WRITE_KEY = 0x47524C32
-_NOW = "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-_REVISION = "md5(random()::text || clock_timestamp()::text)"
-
-# The SQLite schema (``_store._MIGRATIONS``) in PostgreSQL's types; step i upgrades i to i + 1.
-_MIGRATIONS: tuple[str, ...] = (
-    f"""
-    CREATE TABLE blocklists (
-        name        TEXT PRIMARY KEY,
-        description TEXT NOT NULL DEFAULT '',
-        revision    TEXT NOT NULL DEFAULT {_REVISION},
-        created_at  TEXT NOT NULL DEFAULT {_NOW},
-        updated_at  TEXT NOT NULL DEFAULT {_NOW}
-    );
-    CREATE TABLE blocklist_items (
-        id          TEXT PRIMARY KEY,
-        blocklist   TEXT NOT NULL REFERENCES blocklists(name) ON DELETE CASCADE,
-        text        TEXT NOT NULL,
-        description TEXT NOT NULL DEFAULT '',
-        is_regex    INTEGER NOT NULL DEFAULT 0,
-        seq         INTEGER NOT NULL,
-        UNIQUE (blocklist, text, is_regex)
-    );
-    CREATE INDEX blocklist_items_by_list ON blocklist_items(blocklist, seq);
-    """,
-    f"""
-    CREATE TABLE incidents (
-        kind        TEXT NOT NULL,
-        name        TEXT NOT NULL,
-        description TEXT NOT NULL DEFAULT '',
-        threshold   DOUBLE PRECISION,
-        deployed_at TEXT,
-        revision    TEXT NOT NULL DEFAULT {_REVISION},
-        created_at  TEXT NOT NULL DEFAULT {_NOW},
-        updated_at  TEXT NOT NULL DEFAULT {_NOW},
-        PRIMARY KEY (kind, name)
-    );
-    CREATE TABLE incident_samples (
-        id          TEXT PRIMARY KEY,
-        kind        TEXT NOT NULL,
-        incident    TEXT NOT NULL,
-        text        TEXT,
-        image       BYTEA,
-        vector      BYTEA,
-        quality     INTEGER,
-        deployed    INTEGER NOT NULL DEFAULT 0,
-        seq         INTEGER NOT NULL,
-        FOREIGN KEY (kind, incident) REFERENCES incidents(kind, name) ON DELETE CASCADE
-    );
-    CREATE INDEX incident_samples_by_incident ON incident_samples(kind, incident, seq);
-    CREATE TABLE category_versions (
-        name        TEXT NOT NULL,
-        version     INTEGER NOT NULL,
-        definition  TEXT NOT NULL,
-        source      TEXT,
-        samples     TEXT NOT NULL,
-        positives   INTEGER NOT NULL,
-        negatives   INTEGER NOT NULL,
-        status      TEXT NOT NULL,
-        error       TEXT,
-        model       BYTEA,
-        warnings    TEXT NOT NULL DEFAULT '[]',
-        created_at  TEXT NOT NULL DEFAULT {_NOW},
-        built_at    TEXT,
-        PRIMARY KEY (name, version)
-    );
-    """,
-    """
-    ALTER TABLE category_versions ADD COLUMN lease_until DOUBLE PRECISION;
-    """,
-)
-assert len(_MIGRATIONS) == SCHEMA_VERSION
+_MIGRATIONS = migrations(POSTGRES)  # the SQLite store's schema, in PostgreSQL's types
 
 
 def redact_url(url: str) -> str:
@@ -179,21 +109,19 @@ class PostgresStore(BaseStore):
             from psycopg_pool import ConnectionPool
         except ImportError:  # pragma: no cover - the extra is not installed
             raise StoreError("a postgresql:// store needs the driver: pip install 'guardrail[postgres]'") from None
+        super().__init__()
         self._psycopg = psycopg
         self._url = url
         self.path = redact_url(url)
         self.read_only = False
         self.poll_seconds = poll_seconds
-        self._migrate()
+        self._applied = self._migrate()
         self._own_writes = 0
-        self._applied = self._read_counter_once()
         self._stale: str | None = None
-        self._subscribers: list[Callable[[Hashable], None]] = []
         self._refresh_lock = threading.Lock()
         # Only for the increment: resource code may write while holding its own lock,
         # which a cache refresh (under _refresh_lock) may be waiting for.
         self._count_lock = threading.Lock()
-        self._closing = threading.Event()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, timeout=5.0, open=True, name="guardrail-store",
             kwargs={"row_factory": _row_factory, "connect_timeout": 5},
@@ -218,7 +146,8 @@ class PostgresStore(BaseStore):
 
     # -- schema ---------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    def _migrate(self) -> int:
+        """Create or upgrade the schema; the change counter as it stands then."""
         psycopg = self._psycopg
         try:
             conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
@@ -241,6 +170,7 @@ class PostgresStore(BaseStore):
                         conn.execute(_MIGRATIONS[step])
                     conn.execute("UPDATE guardrail_meta SET value = %s WHERE key = 'schema_version'",
                                  (SCHEMA_VERSION,))
+            return int(conn.execute("SELECT value FROM guardrail_meta WHERE key = 'changes'").fetchone()[0])
         except psycopg.errors.DuplicateTable as exc:
             raise StoreError(f"the database of {self.path} already has tables guardrail did not create "
                              f"({self._reason(exc)}); use another database or schema") from None
@@ -254,13 +184,6 @@ class PostgresStore(BaseStore):
             except psycopg.Error:  # pragma: no cover - the session ends, and its lock with it
                 pass
             conn.close()
-
-    def _read_counter_once(self) -> int:
-        try:
-            with self._psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
-                return int(conn.execute("SELECT value FROM guardrail_meta WHERE key = 'changes'").fetchone()[0])
-        except self._psycopg.Error as exc:
-            raise self._unreachable(exc) from None
 
     @property
     def schema_version(self) -> int:
@@ -318,9 +241,6 @@ class PostgresStore(BaseStore):
     def status(self) -> StoreStatus:
         return StoreStatus(version=self._applied, stale=self._stale)
 
-    def on_change(self, callback: Callable[[Hashable], None]) -> None:
-        self._subscribers.append(callback)
-
     def _listen(self) -> None:
         psycopg = self._psycopg
         backoff = 0.2
@@ -362,17 +282,8 @@ class PostgresStore(BaseStore):
     def _apply(self, counter: int) -> None:
         """Let caches rebuild for ``counter``, then publish it to checks."""
         with self._refresh_lock:
-            token = (self._own_writes, counter)
-            for callback in list(self._subscribers):
-                if self._closing.is_set():
-                    return  # the engine is closing: nothing left to refresh
-                try:
-                    callback(token)
-                except Exception:  # one cache's failure must not stop the others: it rebuilds on use
-                    if self._closing.is_set():
-                        return  # closed under it (the pool is gone): not a failure
-                    logger.exception("store %s: refreshing a cache failed", self.path)
-            self._applied = counter
+            if self._refresh_caches((self._own_writes, counter)):
+                self._applied = counter
 
     def close(self) -> None:
         """Stop listening and close the pool (the listener exits within ``poll_seconds``)."""

@@ -17,6 +17,7 @@ import io
 import random
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from _common import machine, record
@@ -26,7 +27,20 @@ from guardrail import LocalEngine
 from guardrail.backends.local.incidents import DEFAULT_TEXT_THRESHOLD
 
 
-def quality(engine: LocalEngine) -> None:
+@dataclass
+class ParaphraseScores:
+    """Each text's best incident score: paraphrases (``right``: the best incident is the one
+    paraphrased), benign and topical texts; ``incidents`` deployed."""
+
+    positive: np.ndarray
+    right: np.ndarray
+    benign: np.ndarray
+    topical: np.ndarray
+    incidents: int
+
+
+def paraphrase_scores(engine: LocalEngine) -> ParaphraseScores:
+    """Deploy the paraphrase set's incidents on ``engine`` and score its texts."""
     incidents, positives, topical, benign = build()
     ti = engine.text_incidents
     for name, samples in incidents.items():
@@ -45,11 +59,15 @@ def quality(engine: LocalEngine) -> None:
 
     pos_scores, pos_names = best([t for _, t in positives])
     right = np.array([n == want for n, (want, _) in zip(pos_names, positives)])
-    ben_scores, _ = best(benign)
-    top_scores, _ = best([t for _, t in topical])
+    return ParaphraseScores(pos_scores, right, best(benign)[0], best([t for _, t in topical])[0], len(names))
+
+
+def quality(engine: LocalEngine) -> None:
+    s = paraphrase_scores(engine)
+    pos_scores, right, ben_scores, top_scores = s.positive, s.right, s.benign, s.topical
     chosen = float(np.quantile(ben_scores, 0.99)) + 1e-4
-    print(f"# text incident quality: {len(names)} incidents x 10 samples; {len(positives)} paraphrases, "
-          f"{len(topical)} topical, {len(benign)} benign texts")
+    print(f"# text incident quality: {s.incidents} incidents x 10 samples; {len(pos_scores)} paraphrases, "
+          f"{len(top_scores)} topical, {len(ben_scores)} benign texts")
     print(f"{'threshold':<28}{'paraphrase recall':>18}{'benign FP':>11}{'topical hit':>13}")
     for label, t in ((f"1% benign FP: {chosen:.3f}", chosen), (f"shipped default: {DEFAULT_TEXT_THRESHOLD:.3f}", DEFAULT_TEXT_THRESHOLD)):
         recall = float(((pos_scores >= t) & right).mean())

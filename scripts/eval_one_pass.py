@@ -60,29 +60,16 @@ def sample_texts(n: int) -> list[str]:
 
 
 def incident_quality(embedder: Embedder) -> dict[str, float]:
-    from incident_paraphrase_set import build
+    """bench_incidents.py's paraphrase figures, at 1% benign false positives."""
+    from bench_incidents import paraphrase_scores
 
     engine = LocalEngine(":memory:", embedder=embedder)
-    incidents, positives, topical, benign = build()
-    ti = engine.text_incidents
-    for name, samples in incidents.items():
-        ti.create_or_update(name)
-        ti.add_samples(name, samples)
-        ti.deploy(name)
-    names = list(incidents)
-
-    def best(texts: list[str]) -> tuple[np.ndarray, list[str]]:
-        found = [ti.detect(t, names, include_misses=True)[0] for t in texts]
-        return np.array([f.score for f in found]), [f.name for f in found]
-
-    pos, which = best([t for _, t in positives])
-    right = np.array([n == want for n, (want, _) in zip(which, positives)])
-    ben, _ = best(benign)
-    top, _ = best([t for _, t in topical])
-    at = float(np.quantile(ben, 0.99)) + 1e-4
+    s = paraphrase_scores(engine)
     engine.close()
-    return {"threshold_at_1pct_benign": round(at, 3), "paraphrase_recall": round(float(((pos >= at) & right).mean()), 3),
-            "topical_hit": round(float((top >= at).mean()), 3)}
+    at = float(np.quantile(s.benign, 0.99)) + 1e-4
+    return {"threshold_at_1pct_benign": round(at, 3),
+            "paraphrase_recall": round(float(((s.positive >= at) & s.right).mean()), 3),
+            "topical_hit": round(float((s.topical >= at).mean()), 3)}
 
 
 def main() -> None:

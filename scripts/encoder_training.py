@@ -88,6 +88,12 @@ def collate(wins: list[int], store: list[Any], hidden_size: int) -> tuple[Any, A
     return hidden, mask
 
 
+def mean_pool(hidden: Any, mask: Any) -> Any:
+    """The mean over a window's tokens (padding left out), as sentence-transformers pools."""
+    m = mask.unsqueeze(-1).float()
+    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
 def make_top(bert: Any, frozen: int, outputs: int) -> Any:
     """The trained part: the layers above ``frozen`` and a mean+max pooled linear head."""
     import torch
@@ -99,12 +105,18 @@ def make_top(bert: Any, frozen: int, outputs: int) -> Any:
             self.dropout = torch.nn.Dropout(0.1)
             self.head = torch.nn.Linear(2 * bert.config.hidden_size, outputs)
 
-        def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        def pooled(self, hidden: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """The top layers' output, mean- and max-pooled over the window's tokens."""
             for layer in self.layers:
                 hidden = run_layer(layer, hidden, ext_mask(mask))
             m = mask.unsqueeze(-1).float()
-            mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
             peak = (hidden - (1.0 - m) * 1e4).max(1).values  # padding never wins the max
+            return mean_pool(hidden, mask), peak
+
+        def logits(self, mean: torch.Tensor, peak: torch.Tensor) -> torch.Tensor:
             return self.head(self.dropout(torch.cat([mean, peak], dim=-1)))
+
+        def forward(self, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return self.logits(*self.pooled(hidden, mask))
 
     return Top()

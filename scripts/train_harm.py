@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from encoder_training import STRIDE_TOKENS, cache_bottom, collate, make_top, run_layer, windows_of
+from encoder_training import STRIDE_TOKENS, cache_bottom, collate, make_top, mean_pool, run_layer, windows_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -590,24 +590,12 @@ def teacher_embeddings(bert, frozen: int, cache: list) -> "Any":  # type: ignore
     return out
 
 
-def mean_pool(hidden, mask):  # type: ignore[no-untyped-def]
-    m = mask.unsqueeze(-1).float()
-    return (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-
-
 def top_with_embedding(top, hidden, mask):  # type: ignore[no-untyped-def]
     """The harm logits and the embedding head's normalized vector from one pass of the top."""
     import torch
 
-    from encoder_training import ext_mask
-
-    for layer in top.layers:
-        hidden = run_layer(layer, hidden, ext_mask(mask))
-    m = mask.unsqueeze(-1).float()
-    mean = mean_pool(hidden, mask)
-    peak = (hidden - (1.0 - m) * 1e4).max(1).values
-    logits = top.head(top.dropout(torch.cat([mean, peak], dim=-1)))
-    return logits, torch.nn.functional.normalize(top.embed_head(mean))
+    mean, peak = top.pooled(hidden, mask)
+    return top.logits(mean, peak), torch.nn.functional.normalize(top.embed_head(mean))
 
 
 def fidelity(top, cache: list, teacher, hidden_size: int) -> float:  # type: ignore[no-untyped-def]

@@ -110,6 +110,11 @@ class PostgresStore(BaseStore):
         except ImportError:  # pragma: no cover - the extra is not installed
             raise StoreError("a postgresql:// store needs the driver: pip install 'guardrail[postgres]'") from None
         super().__init__()
+        try:
+            self._password = urlsplit(url).password
+        except ValueError as exc:  # the URL itself is never echoed: it may hold the password
+            raise StoreError(f"the store URL is not a valid postgresql:// URL ({exc}); "
+                             "write it as postgresql://user:password@host:port/dbname") from None
         self._psycopg = psycopg
         self._url = url
         self.path = redact_url(url)
@@ -137,8 +142,7 @@ class PostgresStore(BaseStore):
 
     def _reason(self, exc: BaseException) -> str:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        password = urlsplit(self._url).password if "://" in self._url else None
-        return text.replace(password, "***") if password else text
+        return text.replace(self._password, "***") if self._password else text
 
     def _unreachable(self, exc: BaseException) -> StoreError:
         return StoreError(f"cannot reach the store {self.path}: {self._reason(exc)} "

@@ -340,3 +340,10 @@ def test_closing_right_after_a_write_logs_no_errors(store_target, caplog):
     time.sleep(1.5)  # past the listeners' next wake-up
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:secretpw@[::1/db", "postgresql://u:secretpw@host:99999999/db"])
+def test_a_malformed_store_url_is_a_store_error_that_does_not_echo_it(url):
+    with pytest.raises(StoreError) as info:
+        LocalEngine(url)
+    assert "secretpw" not in str(info.value)

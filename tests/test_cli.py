@@ -9,8 +9,14 @@ from guardrail.cli import main
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(request, tmp_path):
+    """A SQLite file, or with ``indirect`` parametrization "postgres", a PostgreSQL URL."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return request.getfixturevalue("postgres_url")
     return str(tmp_path / "cli.sqlite3")
+
+
+on_each_store = pytest.mark.parametrize("store", ["sqlite", "postgres"], indirect=True)
 
 
 def run(capsys, *argv):
@@ -28,6 +34,7 @@ def make_policy(tmp_path):
     return str(p)
 
 
+@on_each_store
 def test_blocklist_commands_roundtrip(capsys, store, tmp_path):
     assert run(capsys, "--store", store, "blocklist", "create", "bad", "-d", "bad words")[0] == 0
     code, out, _ = run(capsys, "--store", store, "blocklist", "add", "bad", "darn", "heck")
@@ -69,6 +76,7 @@ def test_blocklist_bad_input_exits_2_with_message(capsys, store, tmp_path):
     assert "0 items" in out  # nothing half-written
 
 
+@on_each_store
 def test_check_exit_codes_table_and_json(capsys, store, tmp_path):
     policy = make_policy(tmp_path)
     run(capsys, "--store", store, "blocklist", "create", "bad")

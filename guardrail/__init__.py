@@ -1,5 +1,7 @@
 """guardrail: content-safety guardrails for LLM apps."""
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING, Any as _Any
+
 from ._decision import mask_spans
 from ._exceptions import (
     BackendError,
@@ -44,9 +46,26 @@ from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
 from ._store import BaseStore, Store, StoreStatus, default_store_path, open_store
 from ._streaming import StreamFilter
 from .backends._base import Backend
-from .backends.local import LocalEngine
 
 __version__ = "0.1.0"
+
+if _TYPE_CHECKING:
+    from .backends.local import LocalEngine
+
+
+def __getattr__(name: str) -> _Any:
+    # The local engine (numpy, ONNX Runtime) loads when first named, not on import.
+    if name == "LocalEngine":
+        from .backends.local import LocalEngine
+
+        LocalEngine.__module__ = "guardrail"
+        globals()[name] = LocalEngine
+        return LocalEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "LocalEngine"})
 
 __all__ = [
     "Action",
@@ -98,7 +117,7 @@ __all__ = [
 
 # Show guardrail.X, not guardrail._module.X, in reprs and tracebacks.
 for _name in __all__:
-    _obj = globals()[_name]
+    _obj = globals().get(_name)
     if getattr(_obj, "__module__", "").startswith("guardrail."):
         try:
             _obj.__module__ = "guardrail"

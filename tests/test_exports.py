@@ -26,6 +26,18 @@ def test_core_does_not_import_langchain():
     assert out.stdout.strip() == "False"
 
 
+def test_import_guardrail_loads_no_model_runtime():
+    # A process that only imports guardrail (a CLI's --help, an app's start-up) must not
+    # pay for numpy and ONNX Runtime; the local engine loads them when first used.
+    import subprocess
+    import sys
+
+    code = ("import guardrail, sys; print(sorted(m for m in ('numpy', 'onnxruntime', 'tokenizers', 'httpx') "
+            "if m in sys.modules)); guardrail.LocalEngine; print('numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
+
+
 def test_every_shipped_weights_folder_names_its_model_data_and_licences():
     from importlib import resources
 

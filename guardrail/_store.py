@@ -36,7 +36,7 @@ Row = Any
 STORE_ENV = "GUARDRAIL_STORE"
 WATCH_SECONDS = 0.1  # how often a SQLite store looks for other processes' changes
 APPLICATION_ID = 0x47524C31  # "GRL1"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry upgrades the schema from version i to i + 1; written once for both stores,
 # with the column types and defaults that differ as {placeholders} (SQLITE, POSTGRES).
@@ -109,7 +109,16 @@ MIGRATION_TEMPLATES: tuple[str, ...] = (
     CREATE TABLE IF NOT EXISTS guardrail_meta (key TEXT PRIMARY KEY, value {bigint} NOT NULL);
     INSERT INTO guardrail_meta VALUES ('changes', 0) ON CONFLICT (key) DO NOTHING;
     """,
+    # Which encoder made a stored vector (a sample's embedding, a category's weights): a
+    # vector from another model is recomputed, never compared across spaces. NULL is the
+    # only encoder there was before: all-MiniLM-L6-v2.
+    """
+    ALTER TABLE incident_samples ADD COLUMN encoder TEXT;
+    ALTER TABLE category_versions ADD COLUMN encoder TEXT;
+    """,
 )
+
+LEGACY_ENCODER = "all-MiniLM-L6-v2"
 
 
 SQLITE = {

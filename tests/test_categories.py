@@ -129,3 +129,21 @@ def test_sample_urls_to_internal_addresses_are_refused(engine, respx_mock):
     with pytest.raises(InvalidInputError, match="internal address"):
         engine.categories.create_version("u", definition="d", samples="http://169.254.169.254/latest")
     assert not route.called
+
+
+def test_a_version_built_by_another_encoder_is_refitted_for_this_one(engine, samples):
+    import numpy as np
+
+    from guardrail import LocalEngine
+
+    cats = engine.categories
+    cats.create_version("spam", definition="ads", samples=samples)
+    cats.build("spam", wait=True)
+    with engine.store.transaction() as conn:  # weights of "another model": useless here
+        conn.execute("UPDATE category_versions SET model = ?, encoder = 'some-other-encoder'",
+                     (np.zeros(385, dtype=np.float32).tobytes(),))
+    found = LocalEngine(engine.store).categories.analyze("Win a free prize now, click this link!", ["spam"])[0]
+    assert found.detected and found.score > 0.5
+    with engine.store.transaction() as conn:  # the same zeros, said to be this encoder's: used as stored
+        conn.execute("UPDATE category_versions SET encoder = 'all-MiniLM-L6-v2', built_at = 'later'")
+    assert LocalEngine(engine.store).categories.analyze("Win a free prize now!", ["spam"])[0].score == 0.5

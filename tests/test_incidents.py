@@ -273,3 +273,43 @@ def test_decompression_bombs_are_refused_before_decoding(engine):
     engine.image_incidents.create_or_update("cats")
     with pytest.raises(LimitExceededError, match="pixels"):
         engine.image_incidents.add_samples("cats", [buf.getvalue()])
+
+
+@pytest.fixture
+def other_encoder(tmp_path):
+    """The shipped embedder's files under another model id: a different vector space as
+    far as the store can tell."""
+    import json
+    import shutil
+    from importlib import resources
+
+    src = resources.files("guardrail").joinpath("_weights").joinpath("minilm_l6_v2")
+    dst = tmp_path / "other-encoder"
+    dst.mkdir()
+    for name in ("model.onnx", "tokenizer.json", "config.json"):
+        shutil.copy(src.joinpath(name), dst / name)
+    config = json.loads((dst / "config.json").read_text())
+    (dst / "config.json").write_text(json.dumps({**config, "id": "other-encoder"}))
+    return dst
+
+
+def test_samples_embedded_by_another_encoder_are_embedded_again(engine, scam, other_encoder):
+    from guardrail import LocalEngine
+
+    # Spoil the stored vectors: only an engine that recomputes them can still detect.
+    with engine.store.transaction() as conn:
+        conn.execute("UPDATE incident_samples SET vector = ?, encoder = NULL",
+                     (np.zeros(384, dtype=np.float32).tobytes(),))
+    text = "Send 1 BTC and get 2 BTC back, limited time!"
+    same = LocalEngine(engine.store, embedder=None)  # NULL is the only encoder there was: trusted as stored
+    assert same.text_incidents.detect(text, ["scam"], include_misses=True)[0].score == 0.0
+    other = LocalEngine(engine.store, embedder=other_encoder)
+    hit = other.text_incidents.detect(text, ["scam"])
+    assert hit and hit[0].score > 0.8
+    with engine.store.read() as conn:  # recomputed in memory only: a replica on the old model is not disturbed
+        assert {r[0] for r in conn.execute("SELECT encoder FROM incident_samples")} == {None}
+
+
+def test_new_samples_record_their_encoder(engine, scam):
+    with engine.store.read() as conn:
+        assert {r[0] for r in conn.execute("SELECT encoder FROM incident_samples")} == {"all-MiniLM-L6-v2"}

@@ -31,7 +31,7 @@ from ..._jsonl import parse_jsonl
 from ..._text import clean
 from ..._models import Finding, FindingKind
 from ..._resources import BuildStatus, CategoryVersion, check_category_name
-from ..._store import BaseStore, Row, utc_now
+from ..._store import LEGACY_ENCODER, BaseStore, Row, utc_now
 from .._base import CategoryRef
 from .embedder import Embedder
 
@@ -274,20 +274,15 @@ class Categories:
                                    (name, version)).fetchone()
             if row is None:
                 return  # deleted while queued
-            samples = json.loads(row["samples"])
-            texts = [s["text"] for s in samples]
-            labels = [1.0 if s["isPositive"] else 0.0 for s in samples]
-            if not any(label == 0.0 for label in labels):
-                texts += list(BACKGROUND_NEGATIVES)
-                labels += [0.0] * len(BACKGROUND_NEGATIVES)
+            texts, labels = _training_set(json.loads(row["samples"]))
             x = self._embed_renewing(name, version, texts)
             w, b = _fit(x, np.array(labels))
             blob = np.concatenate([w, np.array([b], dtype=np.float32)]).tobytes()
             with self._store.transaction() as conn:
                 conn.execute(
-                    "UPDATE category_versions SET status = ?, error = NULL, model = ?, "
+                    "UPDATE category_versions SET status = ?, error = NULL, model = ?, encoder = ?, "
                     "built_at = ?, lease_until = NULL WHERE name = ? AND version = ?",
-                    (BuildStatus.SUCCEEDED, blob, utc_now(), name, version))
+                    (BuildStatus.SUCCEEDED, blob, self._embedder.model_id, utc_now(), name, version))
         except Exception as exc:  # the status carries the failure; the previous version stays usable
             logger.exception("building category %s v%s failed", name, version)
             try:
@@ -359,8 +354,7 @@ class Categories:
         if not refs:
             raise InvalidInputError("name at least one category")
         models = [(ref, *self._model(ref)) for ref in refs]
-        windows = self._embedder.windows(text)
-        x = self._embedder.embed([w for _, w in windows]).astype(np.float32)
+        x = self._embedder.window_vectors(text).astype(np.float32)
         out = []
         for ref, version, (w, b) in models:
             score = float((1.0 / (1.0 + np.exp(-(x @ w + b)))).max())
@@ -401,7 +395,7 @@ class Categories:
         with self._store.read() as conn:
             if ref.version is None:
                 row = conn.execute(
-                    "SELECT version, status, model, built_at FROM category_versions WHERE name = ? AND status = ? "
+                    "SELECT version, status, model, built_at, encoder FROM category_versions WHERE name = ? AND status = ? "
                     "ORDER BY version DESC LIMIT 1", (ref.name, BuildStatus.SUCCEEDED)).fetchone()
                 if row is None:
                     self.get(ref.name)  # unknown name -> NotFoundError
@@ -409,7 +403,8 @@ class Categories:
                         f"custom category {ref.name!r} has no built version; run `guardrail category build {ref.name}`"
                     )
             else:
-                row = conn.execute("SELECT version, status, model, built_at FROM category_versions WHERE name = ? AND version = ?",
+                row = conn.execute("SELECT version, status, model, built_at, encoder FROM category_versions "
+                                   "WHERE name = ? AND version = ?",
                                    (ref.name, ref.version)).fetchone()
                 if row is None:
                     raise NotFoundError(f"custom category {ref.name!r} has no version {ref.version}")
@@ -421,10 +416,36 @@ class Categories:
         # and rebuilt the same version number since this one cached it.
         key = (ref.name, int(row["version"]), row["built_at"])
         with self._lock:
-            if key not in self._models:
-                arr = np.frombuffer(row["model"], dtype=np.float32)
-                self._models[key] = (arr[:-1].copy(), float(arr[-1]))
-            return key[1], self._models[key]
+            if key in self._models:
+                return key[1], self._models[key]
+        if (row["encoder"] or LEGACY_ENCODER) == self._embedder.model_id:
+            arr = np.frombuffer(row["model"], dtype=np.float32)
+            model = (arr[:-1].copy(), float(arr[-1]))
+        else:
+            model = self._refit(ref.name, key[1])  # built by another encoder: its weights mean nothing here
+        with self._lock:
+            self._models[key] = model
+        return key[1], model
+
+    def _refit(self, name: str, version: int) -> tuple[np.ndarray, float]:
+        """The version's classifier fitted again on this engine's embeddings (in memory)."""
+        with self._store.read() as conn:
+            row = conn.execute("SELECT samples FROM category_versions WHERE name = ? AND version = ?",
+                               (name, version)).fetchone()
+        if row is None:
+            raise NotFoundError(f"custom category {name!r} has no version {version}")
+        texts, labels = _training_set(json.loads(row["samples"]))
+        w, b = _fit(self._embedder.embed(texts).astype(np.float64), np.array(labels))
+        return w, b
+
+
+def _training_set(samples: list[dict[str, Any]]) -> tuple[list[str], list[float]]:
+    texts = [s["text"] for s in samples]
+    labels = [1.0 if s["isPositive"] else 0.0 for s in samples]
+    if not any(label == 0.0 for label in labels):
+        texts += list(BACKGROUND_NEGATIVES)
+        labels += [0.0] * len(BACKGROUND_NEGATIVES)
+    return texts, labels
 
 
 def _ref(c: CategoryRef | dict[str, Any] | str) -> CategoryRef:

@@ -81,6 +81,12 @@ class Embedder:
             self._tokenizer = tokenizer
 
     @property
+    def model_id(self) -> str:
+        """Names the vector space: stored vectors made by another model are recomputed."""
+        self.load()
+        return str(self.config.get("id") or self.config.get("name") or self._files())
+
+    @property
     def dim(self) -> int:
         self.load()
         return int(self.config.get("dim", 384))
@@ -137,6 +143,10 @@ class Embedder:
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+    def window_vectors(self, text: str) -> np.ndarray:
+        """One vector per window of ``text`` (long texts are read in windows), for matching."""
+        return self.embed([w for _, w in self.windows(text)])
 
     def windows(self, text: str, *, size: int = 1000, overlap: int = 200) -> list[tuple[int, str]]:
         """Overlapping character windows that fit the model, for long texts."""

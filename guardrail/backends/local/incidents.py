@@ -33,7 +33,7 @@ from ..._resources import (
     IncidentStatus,
     check_incident_name,
 )
-from ..._store import BaseStore, Connection, Row, new_revision, utc_now
+from ..._store import LEGACY_ENCODER, BaseStore, Connection, Row, new_revision, utc_now
 from ..._text import clean
 from .embedder import Embedder
 from .images import PDQ_BITS, hamming, image_hash, load_image, sample_hashes
@@ -146,9 +146,11 @@ class Incidents:
             )
         self.get(name)  # unknown incident: fail before the expensive part
         rows: list[tuple[Any, ...]] = []
+        encoder = None
         if self.kind == "text":
             texts = [_check_sample_text(s, i) for i, s in enumerate(samples)]
             vectors = self._embedder.embed(texts)
+            encoder = self._embedder.model_id
             rows = [(t, None, v.astype(np.float32).tobytes(), None) for t, v in zip(texts, vectors)]
         else:
             for i, s in enumerate(samples):
@@ -176,9 +178,9 @@ class Incidents:
                 seq += 1
                 sample_id = str(uuid.uuid4())
                 conn.execute(
-                    "INSERT INTO incident_samples(id, kind, incident, text, image, vector, quality, seq) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (sample_id, self.kind, name, text, image, vector, quality, seq),
+                    "INSERT INTO incident_samples(id, kind, incident, text, image, vector, quality, seq, encoder) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (sample_id, self.kind, name, text, image, vector, quality, seq, encoder),
                 )
                 out.append(self._sample_model(sample_id, text, image))
             self._touch(conn, name)
@@ -266,8 +268,7 @@ class Incidents:
         if self.kind == "text":
             if not isinstance(value, str) or not value:  # whitespace is text: it just hits nothing
                 raise EmptyTextError("the text to check is empty")
-            windows = self._embedder.windows(value)
-            queries = self._embedder.embed([w for _, w in windows])
+            queries = self._embedder.window_vectors(value)
             # (samples, dim) @ (dim, windows): contiguous, ~20x faster than the transposed form
             per_sample = (group.matrix @ queries.T).max(axis=1)
         else:
@@ -366,18 +367,27 @@ class Incidents:
                 return cached
         with self._store.read() as conn:
             rows = conn.execute(
-                "SELECT id, text, vector FROM incident_samples WHERE kind = ? AND incident = ? AND deployed = 1 "
-                "ORDER BY seq", (self.kind, name)).fetchall()
+                "SELECT id, text, vector, encoder FROM incident_samples WHERE kind = ? AND incident = ? "
+                "AND deployed = 1 ORDER BY seq", (self.kind, name)).fetchall()
         if not rows:
             raise ConflictError(f"incident {name!r} has no deployed samples; add samples and deploy")
         if self.kind == "text":
-            matrix = np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
+            matrix = self._vectors(rows)
         else:
             matrix = np.stack([np.frombuffer(r["vector"], dtype=np.uint8).reshape(8, 32) for r in rows])
         d = _Deployed(revision, [r["id"] for r in rows], [r["text"] for r in rows], matrix)
         with self._lock:
             self._cache[name] = d
         return d
+
+    def _vectors(self, rows: list[Row]) -> np.ndarray:
+        """The samples' stored embeddings; those another encoder made are embedded again
+        (in memory: replicas on other models may share the store)."""
+        mine = self._embedder.model_id
+        stale = [i for i, r in enumerate(rows) if (r["encoder"] or LEGACY_ENCODER) != mine]
+        fresh = dict(zip(stale, self._embedder.embed([rows[i]["text"] for i in stale]))) if stale else {}
+        return np.stack([fresh[i] if i in fresh else np.frombuffer(r["vector"], dtype=np.float32)
+                         for i, r in enumerate(rows)]).astype(np.float32)
 
     def _default_threshold(self) -> float:
         return DEFAULT_TEXT_THRESHOLD if self.kind == "text" else 1.0 - DEFAULT_IMAGE_DISTANCE / PDQ_BITS

@@ -1,6 +1,7 @@
 """guardrail: content-safety guardrails for LLM apps."""
 
-from typing import TYPE_CHECKING as _TYPE_CHECKING, Any as _Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from ._decision import mask_spans
 from ._exceptions import (
@@ -72,16 +73,13 @@ __all__ = [
     "Backend",
     "BackendError",
     "BackendTimeoutError",
+    "BaseStore",
     "BlocklistRule",
     "CategoryRule",
     "ConfigurationError",
     "ConflictError",
     "ContentBlockedError",
     "Decision",
-    "default_store_path",
-    "open_store",
-    "BaseStore",
-    "StoreStatus",
     "Direction",
     "DirectionPolicy",
     "EmptyTextError",
@@ -96,7 +94,6 @@ __all__ = [
     "InvalidInputError",
     "LimitExceededError",
     "LocalEngine",
-    "mask_spans",
     "NotFoundError",
     "OutputType",
     "Policy",
@@ -105,14 +102,18 @@ __all__ = [
     "Span",
     "Store",
     "StoreError",
+    "StoreStatus",
     "StreamFilter",
     "TextBlocklist",
     "TextBlocklistItem",
     "TextBlocklistItemInput",
     "TextTooLongError",
-    "to_four_levels",
     "UnsupportedInputError",
     "Verdict",
+    "default_store_path",
+    "mask_spans",
+    "open_store",
+    "to_four_levels",
 ]
 
 # Show guardrail.X, not guardrail._module.X, in reprs and tracebacks.

@@ -14,24 +14,25 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Hashable, Sequence
 from pathlib import Path
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..._exceptions import (
     ConflictError,
-    GuardrailError,
     EmptyTextError,
+    GuardrailError,
     InvalidInputError,
     LimitExceededError,
     NotFoundError,
 )
 from ..._jsonl import parse_jsonl
-from ..._text import clean
 from ..._models import Finding, FindingKind
 from ..._resources import BuildStatus, CategoryVersion, check_category_name
 from ..._store import LEGACY_ENCODER, BaseStore, Row, utc_now
+from ..._text import clean
 from .._base import CategoryRef
 from .embedder import Embedder
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..._exceptions import (
     ConflictError,
-    GuardrailError,
     EmptyTextError,
+    GuardrailError,
     InvalidInputError,
     LimitExceededError,
     NotFoundError,

@@ -21,7 +21,7 @@ import time
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Callable, Hashable, Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ._exceptions import StoreError
 from ._store import POSTGRES, SCHEMA_VERSION, BaseStore, StoreStatus, migrations
@@ -46,7 +46,8 @@ def redact_url(url: str) -> str:
             user, _, host = netloc.rpartition("@")
             netloc = f"{user.split(':', 1)[0]}:***@{host}"
         query = urlencode([(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+        # Built by hand: urlunsplit drops "//" when the authority is empty ("postgresql://").
+        return f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
     except ValueError:
         return "postgresql://(unreadable URL)"
 

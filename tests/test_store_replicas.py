@@ -177,6 +177,11 @@ def test_the_url_password_never_shows(postgres_server):
     assert "cannot reach the store postgresql://someone:***@127.0.0.1:1/nothing" in str(info.value)
 
 
+@pytest.mark.parametrize("url", ["postgresql://", "postgresql:///guardrail", "postgres://h/db?sslmode=disable"])
+def test_a_redacted_url_without_a_password_reads_as_given(url):
+    assert redact_url(url) == url
+
+
 def test_verdicts_say_which_store_version_they_used(postgres_url):
     engine = LocalEngine(postgres_url)
     engine.blocklists.create_or_update("v")

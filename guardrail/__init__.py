@@ -59,7 +59,7 @@ def __getattr__(name: str) -> _Any:
     if name == "LocalEngine":
         from .backends.local import LocalEngine
 
-        LocalEngine.__module__ = "guardrail"
+        _rehome(LocalEngine)
         globals()[name] = LocalEngine
         return LocalEngine
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -116,12 +116,16 @@ __all__ = [
     "to_four_levels",
 ]
 
-# Show guardrail.X, not guardrail._module.X, in reprs and tracebacks.
-for _name in __all__:
-    _obj = globals().get(_name)
-    if getattr(_obj, "__module__", "").startswith("guardrail."):
+
+def _rehome(obj: _Any) -> None:
+    # Show guardrail.X, not guardrail._module.X, in reprs and tracebacks.
+    if getattr(obj, "__module__", "").startswith("guardrail."):
         try:
-            _obj.__module__ = "guardrail"
+            obj.__module__ = "guardrail"
         except (AttributeError, TypeError):  # pragma: no cover
             pass
-del _name, _obj
+
+
+for _name in __all__:
+    _rehome(globals().get(_name))  # LocalEngine is rehomed when first loaded
+del _name

@@ -31,7 +31,7 @@ from ..._exceptions import (
 from ..._jsonl import parse_jsonl
 from ..._models import Finding, FindingKind
 from ..._resources import BuildStatus, CategoryVersion, check_category_name
-from ..._store import LEGACY_ENCODER, BaseStore, Row, utc_now
+from ..._store import BaseStore, Row, utc_now
 from ..._text import clean
 from .._base import CategoryRef
 from .embedder import Embedder
@@ -419,7 +419,7 @@ class Categories:
         with self._lock:
             if key in self._models:
                 return key[1], self._models[key]
-        if (row["encoder"] or LEGACY_ENCODER) == self._embedder.model_id:
+        if self._embedder.made(row["encoder"]):
             arr = np.frombuffer(row["model"], dtype=np.float32)
             model = (arr[:-1].copy(), float(arr[-1]))
         else:

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..._store import LEGACY_ENCODER
 from ..._text import clean
 from ._onnx import check_model_dir, load_model
 
@@ -85,6 +86,11 @@ class Embedder:
         """Names the vector space: stored vectors made by another model are recomputed."""
         self.load()
         return str(self.config.get("id") or self.config.get("name") or self._files())
+
+    def made(self, encoder: str | None) -> bool:
+        """Whether a vector the store tagged ``encoder`` is in this model's space (an
+        untagged one was made by the only encoder there was before the tag)."""
+        return (encoder or LEGACY_ENCODER) == self.model_id
 
     @property
     def dim(self) -> int:

@@ -34,7 +34,7 @@ from ..._resources import (
     IncidentStatus,
     check_incident_name,
 )
-from ..._store import LEGACY_ENCODER, BaseStore, Connection, Row, new_revision, utc_now
+from ..._store import BaseStore, Connection, Row, new_revision, utc_now
 from ..._text import clean
 from .embedder import Embedder
 from .images import PDQ_BITS, hamming, image_hash, load_image, sample_hashes
@@ -384,8 +384,7 @@ class Incidents:
     def _vectors(self, rows: list[Row]) -> np.ndarray:
         """The samples' stored embeddings; those another encoder made are embedded again
         (in memory: replicas on other models may share the store)."""
-        mine = self._embedder.model_id
-        stale = [i for i, r in enumerate(rows) if (r["encoder"] or LEGACY_ENCODER) != mine]
+        stale = [i for i, r in enumerate(rows) if not self._embedder.made(r["encoder"])]
         fresh = dict(zip(stale, self._embedder.embed([rows[i]["text"] for i in stale]))) if stale else {}
         return np.stack([fresh[i] if i in fresh else np.frombuffer(r["vector"], dtype=np.float32)
                          for i, r in enumerate(rows)]).astype(np.float32)

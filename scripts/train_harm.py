@@ -41,7 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from encoder_training import STRIDE_TOKENS, cache_bottom, collate, make_top, mean_pool, run_layer, windows_of
+from encoder_training import (
+    STRIDE_TOKENS,
+    cache_bottom,
+    collate,
+    load_minilm,
+    make_top,
+    mean_pool,
+    run_layer,
+    window_tokenizer,
+    windows_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -409,6 +419,39 @@ def embedded(rows: list[Row], rng: random.Random, n_pos: int = 3000, n_neg: int 
     return out
 
 
+@dataclass
+class TrainingData:
+    rows: list[Row]  # in a fixed order: scripts caching per-window features rely on it
+    dev: list[dict]
+    calib: list[dict]
+    holdout: list[dict]
+    shared: int  # rows of ../shared/data among ``rows``
+    authored: int
+
+
+def training_data(rng: random.Random) -> TrainingData:
+    """The training rows (shared, authored, embedded in benign text, obfuscated) and the
+    dev, calib and held-out rows; the same for every script given the same ``rng`` state."""
+    shared, dev, calib, holdout = load_shared(rng)
+    own = authored_rows(rng)
+    rows = shared + own + embedded(shared + own, rng) + obfuscated(shared, rng)
+    return TrainingData(rows, dev, calib, holdout, len(shared), len(own))
+
+
+def label_tensors(rows: list[Row]):  # type: ignore[no-untyped-def]
+    """(targets with unknowns as 0, known mask, row weights, positives, pos_weight) per category."""
+    import torch
+
+    targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
+    known = ~torch.isnan(targets)
+    targets = torch.nan_to_num(targets, nan=0.0)
+    weights = torch.tensor([r.weight for r in rows], dtype=torch.float32)
+    pos = ((targets > 0) & known).sum(0).float()
+    neg = ((targets == 0) & known).sum(0).float()
+    pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
+    return targets, known, weights, pos, pos_weight
+
+
 def average_precision(y: np.ndarray, s: np.ndarray) -> float:
     from sklearn.metrics import average_precision_score
 
@@ -430,31 +473,22 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from tokenizers import Tokenizer
-    from transformers import BertModel
-
-    from export_embedder import find_source  # same named weights as the embedder
 
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     rng = random.Random(SEED)
-    src = find_source(None)
-    tokenizer = Tokenizer.from_file(str(src / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
+    src, bert = load_minilm()
+    tokenizer = window_tokenizer(src)
 
-    shared, dev_rows, calib_rows, holdout_rows = load_shared(rng)
-    own = authored_rows(rng)
-    rows = shared + own + embedded(shared + own, rng) + obfuscated(shared, rng)
+    data = training_data(rng)
+    rows, dev_rows, calib_rows, holdout_rows = data.rows, data.dev, data.calib, data.holdout
     rng.shuffle(rows)
     if args.limit:
         rows = rows[: args.limit]
         holdout_rows = holdout_rows[: args.limit // 4]
-    print(f"train rows {len(rows)} (shared {len(shared)}, authored {len(own)}); "
+    print(f"train rows {len(rows)} (shared {data.shared}, authored {data.authored}); "
           f"dev rows {len(dev_rows)}, held-out-source rows {len(holdout_rows)}", flush=True)
 
-    bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
-    bert.eval()
     frozen = args.frozen
 
     started = time.time()
@@ -479,13 +513,7 @@ def main() -> None:
         torch.nn.init.eye_(embed_head.weight)
         torch.nn.init.zeros_(embed_head.bias)
         top.embed_head = embed_head  # saved, restored and exported with the rest of top
-    targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
-    known = ~torch.isnan(targets)
-    targets = torch.nan_to_num(targets, nan=0.0)
-    weights = torch.tensor([r.weight for r in rows], dtype=torch.float32)
-    pos = ((targets > 0) & known).sum(0).float()
-    neg = ((targets == 0) & known).sum(0).float()
-    pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
+    targets, known, weights, pos, pos_weight = label_tensors(rows)
     print("positives", pos.tolist(), "pos_weight", [round(x, 2) for x in pos_weight.tolist()])
 
     params = [

@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_harm as th
-from encoder_training import windows_of
+from encoder_training import window_tokenizer, windows_of
 
 ROOT = th.ROOT
 EMBEDDER = ROOT / "guardrail" / "_weights" / "minilm_l6_v2"
@@ -105,15 +105,10 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--wd", type=float, default=0.01)
     args = ap.parse_args()
-    from tokenizers import Tokenizer
 
-    rng = random.Random(th.SEED)
-    tokenizer = Tokenizer.from_file(str(EMBEDDER / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    shared, dev_rows, calib_rows, holdout_rows = th.load_shared(rng)
-    own = th.authored_rows(rng)
-    rows = shared + own + th.embedded(shared + own, rng) + th.obfuscated(shared, rng)
+    tokenizer = window_tokenizer(EMBEDDER)
+    data = th.training_data(random.Random(th.SEED))
+    rows, dev_rows, calib_rows, holdout_rows = data.rows, data.dev, data.calib, data.holdout
     print(f"train rows {len(rows)}; dev {len(dev_rows)}, calib {len(calib_rows)}, held out {len(holdout_rows)}", flush=True)
     cache = Path(args.cache)
     sets = {
@@ -170,13 +165,7 @@ def train_head(x, owner, rows, args, hx, howner, holdout_rows):  # type: ignore[
     torch.set_num_threads(2)
     cols = {"mean": slice(0, 384), "mean+max": slice(0, 768), "all": slice(0, 1152)}[args.features]
     x = x[:, cols]
-    targets = torch.tensor([r.target for r in rows], dtype=torch.float32)
-    known = ~torch.isnan(targets)
-    targets = torch.nan_to_num(targets, nan=0.0)
-    weights = torch.tensor([r.weight for r in rows], dtype=torch.float32)
-    pos = ((targets > 0) & known).sum(0).float()
-    neg = ((targets == 0) & known).sum(0).float()
-    pos_weight = torch.sqrt(neg / pos.clamp(min=1)).clamp(1.0, 8.0)
+    targets, known, weights, _, pos_weight = th.label_tensors(rows)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     row_wins: list[list[int]] = [[] for _ in rows]
     for w, t in enumerate(owner.tolist()):

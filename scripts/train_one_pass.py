@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_harm as th
-from encoder_training import cache_bottom, collate, make_top, windows_of
+from encoder_training import cache_bottom, collate, load_minilm, make_top, window_tokenizer, windows_of
 
 SEED = 0
 
@@ -130,29 +130,18 @@ def main() -> None:
 
     import onnxruntime as ort
     import torch
-    from export_embedder import find_source
-    from tokenizers import Tokenizer
-    from transformers import BertModel
 
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
     harm = Path(args.harm)
-    src = find_source(None)
-    tokenizer = Tokenizer.from_file(str(harm / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
-    bert.eval()
+    src, bert = load_minilm()
+    tokenizer = window_tokenizer(harm)
     if args.start == "harm":
         full_top = make_top(bert, 0, len(th.CATS))
         load_onnx_weights(bert, full_top, harm / "model.onnx")
         full_top.eval()
 
-    rng = random.Random(th.SEED)
-    shared, _, _, _ = th.load_shared(rng)
-    own = th.authored_rows(rng)
-    rows = shared + own + th.embedded(shared + own, rng) + th.obfuscated(shared, rng)
-    texts = [r.text for r in rows]
+    texts = [r.text for r in th.training_data(random.Random(th.SEED)).rows]
     wins, _ = windows_of(tokenizer, texts, th.MAX_WINDOWS)
     # The teacher: the shipped embedder's sentence embedding of each window (cached).
     from train_harm_heads import cached_features

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_shield  # noqa: E402
-from encoder_training import cache_bottom, collate, make_top, windows_of  # noqa: E402
+from encoder_training import cache_bottom, collate, load_minilm, make_top, window_tokenizer, windows_of  # noqa: E402
 from train_harm import export  # noqa: E402
 
 OUT = ROOT / "guardrail" / "_weights" / "shield_minilm"
@@ -49,10 +49,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import torch
-    from tokenizers import Tokenizer
-    from transformers import BertModel
-
-    from export_embedder import find_source
 
     torch.manual_seed(SEED)
     torch.set_num_threads(2)
@@ -66,12 +62,8 @@ def main() -> None:
     print(f"train rows {len(rows)} ({sum(r[1] for r in rows)} attacks); selection rows {len(select)}; "
           f"held-out rows {len(held)}", flush=True)
 
-    src = find_source(None)
-    tok = Tokenizer.from_file(str(src / "tokenizer.json"))
-    tok.no_truncation()
-    tok.no_padding()
-    bert = BertModel.from_pretrained(str(src), attn_implementation="eager")
-    bert.eval()
+    src, bert = load_minilm()
+    tok = window_tokenizer(src)
 
     t0 = time.time()
     train_wins, owner = windows_of(tok, [r[0] for r in rows], MAX_WINDOWS)

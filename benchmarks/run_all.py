@@ -43,6 +43,7 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
         ("bench_streaming.py", ["--streams", "50"] if quick else [], repeats),
         ("bench_azure_client.py", ["--calls", "500"] if quick else [], repeats),
         ("bench_incidents.py", [], 1),  # its quality part is deterministic and slow
+        ("bench_incident_stance.py", [], 1),  # deterministic, ~10 minutes
         ("bench_scaling.py", [], 1),
         ("bench_server.py", ["--requests", "400"] if quick else [], repeats),
         ("bench_shield.py", [], 1),

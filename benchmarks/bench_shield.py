@@ -4,8 +4,12 @@ Quality (recall of attacks, share of benign rows flagged, AUPRC) at the shipped 
 * the leave-one-source-out folds of ``scripts/train_shield.py`` (read from the model's
   TRAINING.json: a model trained without deepset / notinject / the jailbreak templates,
   scored on that source);
-* ailuminate (1,200 request-style prompts with alarming words; never trained on);
-* ``data/shield_dev.jsonl`` (ours, written apart from the training generator);
+* ailuminate (request-style prompts with alarming words; never trained on): the 600
+  "unskilled" ones are the benign check; the 600 "skilled" ones often wrap the request in a
+  jailbreak, so their flagged share is reported apart;
+* ``data/shield_dev.jsonl`` and ``data/shield_hijack_dev.jsonl`` (ours, written apart from
+  the training generator; the second: hijacking and extraction attacks in the shapes
+  prompt-injection games collect, and imperative technical look-alikes);
 * the docstrings of ``guardrail/`` (technical text about attacks; the READMEs train, these do not).
 Yardstick in the same run: a keyword rule (the phrases a naive filter would look for).
 No peer model installs offline here: LLM Guard's PromptInjection scanner, Prompt Guard
@@ -13,7 +17,7 @@ and Rebuff all download weights or call an API at run time.
 
 Latency: p50 for a 200-character prompt; ms per 1,000 characters of documents.
 
-    python benchmarks/bench_shield.py
+    python benchmarks/bench_shield.py [--model DIR]
 """
 
 from __future__ import annotations
@@ -41,9 +45,17 @@ def sets() -> dict[str, list[tuple[str, int]]]:
     out: dict[str, list[tuple[str, int]]] = {}
     dev = ROOT / "data" / "shield_dev.jsonl"
     out["shield_dev (ours, 52)"] = [(r["text"], int(r["injection"])) for r in map(json.loads, dev.open(encoding="utf-8"))]
+    hijack = ROOT / "data" / "shield_hijack_dev.jsonl"
+    out["shield_hijack_dev (ours, 64)"] = [(r["text"], int(r["injection"]))
+                                           for r in map(json.loads, hijack.open(encoding="utf-8"))]
     held = DATA / "ailuminate.jsonl"
     if held.exists():
-        out["ailuminate (benign requests, 1,200)"] = [(json.loads(x)["text"], 0) for x in held.open(encoding="utf-8")]
+        rows = [json.loads(x) for x in held.open(encoding="utf-8")]
+        # "unskilled" prompts are plain requests (the benign check); "skilled" ones often wrap
+        # the request in a jailbreak (DAN, "ignore your restrictions"): unlabelled for a
+        # shield, so their flagged share is shown apart and is no false-positive rate.
+        out["ailuminate unskilled (benign, 600)"] = [(r["text"], 0) for r in rows if "persona:skilled" not in r["tags"]]
+        out["ailuminate skilled (mixed, 600)"] = [(r["text"], 0) for r in rows if "persona:skilled" in r["tags"]]
     import sys
 
     sys.path.insert(0, str(ROOT.parent / "scripts"))
@@ -63,12 +75,17 @@ def figures(y: np.ndarray, s: np.ndarray, hit: np.ndarray) -> dict[str, float]:
 
 
 def main() -> None:
-    shield = ShieldAnalyzer()
-    folder = Path(str(resources.files("guardrail") / "_weights" / "shield_ngram"))
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", help="a model folder to measure instead of the shipped one")
+    args = ap.parse_args()
+    shield = ShieldAnalyzer(args.model)
+    folder = Path(args.model) if args.model else Path(str(resources.files("guardrail") / "_weights" / "shield_ngram"))
     training = json.loads((folder / "TRAINING.json").read_text())
     print(f"# prompt shields, local model (threshold {shield.threshold}), {machine()}")
     print("\nleave-one-source-out (from TRAINING.json):")
-    for fold, f in training["leave_one_source_out"].items():
+    for fold, f in training.get("leave_one_source_out", {}).items():
         print(f"  without {fold:<20} rows {f['rows']:>5}  recall {f.get('recall', float('nan')):.3f}  "
               f"benign flagged {f.get('fpr', float('nan')):.3f}  AUPRC {f.get('auprc', float('nan')):.3f}")
     print(f"\n{'set':<40}{'model':<12}{'recall':>8}{'benign flagged':>16}{'AUPRC':>8}")

@@ -9,9 +9,11 @@ Inputs (named; nothing here runs at guardrail's run time):
   * ``scripts/shield_data/authored.py`` (ours): overrides in many phrasings and languages,
     planted instructions in documents, and benign look-alikes; this repository's README.md
     and benchmarks/README.md paragraphs as benign technical documents.
-Held out, never trained on: ailuminate (request-style prompts with alarming words: the
-benign check), ``benchmarks/data/shield_dev.jsonl`` (ours, written apart) and the
-docstrings of ``guardrail/`` (technical text about attacks that must not be flagged).
+Held out, never trained on: ailuminate (request-style prompts with alarming words: its
+"unskilled" half is the benign check; its "skilled" half often wraps the request in a
+jailbreak and is reported apart), ``benchmarks/data/shield_dev.jsonl`` and
+``benchmarks/data/shield_hijack_dev.jsonl`` (ours, written apart) and the docstrings of
+``guardrail/`` (technical text about attacks that must not be flagged).
 Dev-time needs: ``pip install scikit-learn scipy``.
 
 Model: hashed word uni/bigrams and character 3-5-grams of the folded text (exactly
@@ -43,6 +45,7 @@ from guardrail.backends.local.shield import STRIDE, WINDOW, featurize, fold_text
 
 DATA = ROOT.parent / "shared" / "data"
 DEV = ROOT / "benchmarks" / "data" / "shield_dev.jsonl"
+HIJACK_DEV = ROOT / "benchmarks" / "data" / "shield_hijack_dev.jsonl"
 OUT = ROOT / "guardrail" / "_weights" / "shield_ngram"
 DIM = 1 << 18
 CHAR_NGRAMS = (3, 4, 5)
@@ -72,7 +75,10 @@ def load() -> tuple[list[tuple[str, int, str, float]], list[tuple[str, int, str]
             if not text.strip():
                 continue
             if name in HELD_OUT:
-                held.append((text, 0, name))
+                # ailuminate's "skilled" prompts wrap requests in jailbreaks (DAN, "ignore your
+                # restrictions"): attacks for a shield, unlabelled here, so they are kept apart.
+                skilled = "persona:skilled" in (row.get("tags") or [])
+                held.append((text, 0, f"{name}-skilled" if skilled else name))
             elif name in LABELLED and row.get("injection") is not None:
                 train.append((text, int(row["injection"]), name, 1.0))
             elif name in extra and row.get("injection") in (None, 0):
@@ -92,8 +98,8 @@ def load() -> tuple[list[tuple[str, int, str, float]], list[tuple[str, int, str]
     # this project's READMEs train as benign; its module docstrings are the held-out check.
     train += [(t, 0, "guardrail-docs", 1.0) for t in doc_paragraphs()]
     held += [(t, 0, "guardrail-docstrings") for t in docstrings()]
-    if DEV.exists():
-        held += [(r["text"], int(r["injection"]), "shield_dev") for r in map(json.loads, DEV.open(encoding="utf-8"))]
+    for path, name in ((DEV, "shield_dev"), (HIJACK_DEV, "shield_hijack_dev")):
+        held += [(r["text"], int(r["injection"]), name) for r in map(json.loads, path.open(encoding="utf-8"))]
     return train, held
 
 
@@ -240,8 +246,8 @@ def write_notice(out: Path, sources: list[str]) -> None:
     lines += [f"  {s}: {', '.join(sorted(licences[s]))} (../shared/data/{s}.jsonl; see its README)" for s in sources if s in licences]
     lines += ["  guardrail-authored: scripts/shield_data/authored.py (Apache-2.0, ours)",
               "  guardrail-docs: README.md and benchmarks/README.md of this repository (Apache-2.0, ours)", "",
-              "Held out (never trained on): ailuminate (CC-BY-4.0), benchmarks/data/shield_dev.jsonl (ours),",
-              "the docstrings of guardrail/ (ours).", ""]
+              "Held out (never trained on): ailuminate (CC-BY-4.0), benchmarks/data/shield_dev.jsonl and",
+              "benchmarks/data/shield_hijack_dev.jsonl (ours), the docstrings of guardrail/ (ours).", ""]
     (out / "NOTICE").write_text("\n".join(lines))
     import shutil
 

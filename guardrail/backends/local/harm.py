@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..._evasion import reading
 from ..._exceptions import InvalidInputError
 from ..._models import HarmCategory, OutputType, Span, to_four_levels
 from ..._text import clean
@@ -76,6 +77,7 @@ class HarmAnalyzer:
         self._lock = threading.Lock()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._words: frozenset[str] = frozenset()
         self.config: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -101,6 +103,8 @@ class HarmAnalyzer:
             self._tokenizer = tokenizer
             self._cls = tokenizer.token_to_id("[CLS]")
             self._sep = tokenizer.token_to_id("[SEP]")
+            # whole words the model knows: spaced-out letters are cut back into them
+            self._words = frozenset(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and w.islower())
             self._session = session
 
     @property
@@ -158,8 +162,17 @@ class HarmAnalyzer:
         for t, text in enumerate(texts):
             if not isinstance(text, str):
                 raise InvalidInputError(f"text must be a str, not {type(text).__name__}")
-            wins = self.windows(clean(text))
-            spans_of.append([s for _, s in wins])
+            text = clean(text)
+            wins = self.windows(text)
+            spans = [s for _, s in wins]
+            # A de-obfuscated reading ("k i l l", "k1ll", "kys") is scored beside the text;
+            # the worse window wins, and its span points into the original.
+            folded = reading(text, self._words)
+            if folded is not None:
+                extra = self.windows(folded.text)
+                wins = wins + extra
+                spans += [_span(folded.span(s.start, s.end)) for _, s in extra]
+            spans_of.append(spans)
             flat.extend((t, ids) for ids, _ in wins)
         # Similar lengths in one batch: padding costs as much as real tokens.
         order = sorted(range(len(flat)), key=lambda i: len(flat[i][1]))
@@ -224,6 +237,10 @@ class HarmAnalyzer:
         checkpoint: Any = None,
     ) -> list[HarmScore]:
         return self.analyze_many([text], categories, output_type, stop=stop, checkpoint=checkpoint)[0]
+
+
+def _span(bounds: tuple[int, int]) -> Span:
+    return Span(start=bounds[0], end=bounds[1])
 
 
 _default: HarmAnalyzer | None = None

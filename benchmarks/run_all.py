@@ -40,6 +40,7 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
         ("bench_blocklist.py", ["--texts", "500"] if quick else [], repeats),
         ("bench_harm.py", harm_quality, 1),  # quality is deterministic: one run
         ("bench_harm.py", ["--skip-quality"], repeats - 1),
+        ("bench_evasion.py", ["--rows", "100"] if quick else [], 1),  # deterministic
         ("bench_streaming.py", ["--streams", "50"] if quick else [], repeats),
         ("bench_azure_client.py", ["--calls", "500"] if quick else [], repeats),
         ("bench_incidents.py", [], 1),  # its quality part is deterministic and slow

@@ -12,7 +12,16 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from guardrail import BackendError, ConfigurationError, EmptyTextError, FindingKind, Guard, InvalidInputError, PolicyError
+from guardrail import (
+    BackendError,
+    ConfigurationError,
+    EmptyTextError,
+    FindingKind,
+    Guard,
+    InvalidInputError,
+    PolicyError,
+)
+from guardrail._evasion import reading
 from guardrail.backends.azure import AzureBackend, RetryPolicy
 from guardrail.backends.local import LocalEngine
 from guardrail.backends.local.shield import ShieldAnalyzer
@@ -53,6 +62,34 @@ def test_direct_attacks_are_detected(shield, text):
 @pytest.mark.parametrize("text", BENIGN)
 def test_benign_look_alikes_pass(shield, text):
     assert not shield.score(text).detected
+
+
+def _obfuscate(text: str, way: str, which: int) -> str:
+    """Every word of four letters or more obfuscated, but the ``which``-th (mod) one."""
+    words = text.split()
+    long_words = [k for k, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    keep = long_words[which % len(long_words)]
+    for k in (k for k in long_words if k != keep):
+        w = words[k]
+        words[k] = (" ".join(w) if way == "spaced" else ".".join(w) if way == "dotted"
+                    else w[0] + w[1:-1].translate(str.maketrans("oieast", "013457")) + w[-1])
+    return " ".join(words)
+
+
+@given(st.sampled_from(ATTACKS[:3]), st.sampled_from(["spaced", "dotted", "leet"]), st.integers(0, 9))
+def test_obfuscated_attacks_are_still_detected_with_spans_in_the_text_as_typed(text, way, which):
+    typed = _obfuscate(text, way, which)
+    s = SHIELD.score(typed)
+    assert s.detected, typed
+    assert s.span is not None and 0 <= s.span.start < s.span.end <= len(typed)
+
+
+@given(st.sampled_from(BENIGN), st.sampled_from(["spaced", "dotted", "leet"]), st.integers(0, 9))
+def test_the_reading_of_an_obfuscated_benign_look_alike_passes(text, way, which):
+    # (the n-gram model itself scores some spaced-out benign text near the threshold; what
+    # is pinned here is that reading it back does not turn it into an attack)
+    folded = reading(_obfuscate(text, way, which))
+    assert folded is not None and SHIELD.raw(folded.text)[0] < SHIELD.threshold
 
 
 def test_documents_with_planted_instructions_are_found_with_their_index(shield):

@@ -21,10 +21,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..._evasion import reading
 from ..._exceptions import ConfigurationError, EmptyTextError, InvalidInputError, LimitExceededError
+from ..._matching import is_ignorable
 from ..._models import Span
 from ..._text import clean, document_list
-from ..._matching import is_ignorable
 
 __all__ = ["DEFAULT_SHIELD_MODEL", "SHIELD_LIMITS", "ShieldAnalyzer", "ShieldScore", "check_shield_input",
            "default_shield_analyzer", "featurize", "fold_text", "windows"]
@@ -183,7 +184,15 @@ class ShieldAnalyzer:
         return max(best_p, 0.0), where
 
     def score(self, text: str, threshold: float | None = None) -> ShieldScore:
-        p, (start, end) = self.raw(clean(text))
+        text = clean(text)
+        p, (start, end) = self.raw(text)
+        # "i g n o r e  a l l  p r e v i o u s" or "1gn0re": the de-obfuscated reading is
+        # scored too, and the worse wins (its span maps back into the text as typed).
+        folded = reading(text)
+        if folded is not None:
+            q, (a, b) = self.raw(folded.text)
+            if q > p:
+                p, (start, end) = q, folded.span(a, b)
         detected = bool(p >= (threshold if threshold is not None else self.threshold))
         return ShieldScore(round(float(p), 4), detected, Span(start=start, end=end) if detected else None)
 

@@ -171,6 +171,20 @@ def test_model_folder_missing_files_is_a_configuration_error(tmp_path):
         HarmAnalyzer(tmp_path)
 
 
+def test_a_broken_model_file_is_a_configuration_error(tmp_path):
+    import shutil
+    from importlib import resources
+
+    from guardrail import ConfigurationError
+
+    shipped = resources.files("guardrail") / "_weights" / "harm_minilm"
+    for name in ("tokenizer.json", "config.json"):
+        shutil.copy(str(shipped / name), tmp_path / name)
+    (tmp_path / "model.onnx").write_bytes(b"not an onnx model")
+    with pytest.raises(ConfigurationError, match="cannot load the harm model"):
+        HarmAnalyzer(tmp_path).load()
+
+
 async def test_guard_redacts_the_worst_window_of_a_long_completion(engine):
     # A generous timeout: this is about what is redacted, not how fast (a loaded machine).
     guard = Guard({"timeout": 60, "completion": {"harm": {"Violence": {"threshold": 4, "action": "redact"}}}},

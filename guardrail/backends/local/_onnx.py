@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ def load_model(files: Any, threads: int, what: str, hint: str) -> tuple[dict[str
     try:
         config = json.loads(files.joinpath("config.json").read_text(encoding="utf-8"))
         tokenizer = Tokenizer.from_str(files.joinpath("tokenizer.json").read_text(encoding="utf-8"))
-        model_bytes = files.joinpath("model.onnx").read_bytes()
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"cannot load the {what} from {files}: {exc}{hint}") from None
     options = ort.SessionOptions()
@@ -40,5 +40,12 @@ def load_model(files: Any, threads: int, what: str, hint: str) -> tuple[dict[str
     # Spinning threads would keep burning a core after each run, slowing whatever
     # the app (or the Guard's matching) does next.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    try:
+        # From a path, not bytes: ONNX Runtime then reads the weights once instead of
+        # holding a second copy while it builds the session (about 60 MiB less per model
+        # resident, 120 MiB less at the peak).
+        with resources.as_file(files.joinpath("model.onnx")) as path:
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's load errors (InvalidProtobuf, Fail...) share no base
+        raise ConfigurationError(f"cannot load the {what} from {files}: {exc}{hint}") from None
     return config, tokenizer, session

@@ -341,7 +341,14 @@ class Guard:
         plan = self._plans[Direction(direction)]
         if not plan.request.blocklists:
             return 0
+        if self.spaced_lists(direction):
+            return self.backend.stream_margin(plan.request.blocklists, spaced=True)
         return self.backend.stream_margin(plan.request.blocklists)
+
+    def spaced_lists(self, direction: Direction | str) -> bool:
+        """Whether a blocklist of ``direction`` has the spacing fold (streams hold more)."""
+        plan = self._plans[Direction(direction)]
+        return any("spacing" in folds for _, folds in plan.request.blocklist_folds)
 
     def stream_parts(self, direction: Direction | str) -> tuple[bool, bool]:
         """(checks blocklists, checks anything else) for ``direction``."""

@@ -72,9 +72,10 @@ class HarmRule(_Rule):
 
 class BlocklistRule(_Rule):
     name: str = Field(min_length=1, max_length=64)
-    fold: tuple[Literal["leetspeak", "confusables"], ...] = ()
-    """Opt-in folds (local engine): also match the text read as leetspeak or with Unicode
-    confusables as the letters they look like; each finds evasions and costs false hits."""
+    fold: tuple[Literal["leetspeak", "confusables", "spacing"], ...] = ()
+    """Opt-in folds (local engine): also match the text read as leetspeak, with Unicode
+    confusables as the letters they look like, or with letters typed apart ("b a d") joined;
+    each finds evasions and costs false hits."""
 
 
 class IncidentRule(_Rule):

@@ -79,6 +79,9 @@ class StreamFilter:
         self.direction = direction
         self.policy = guard.policy_for(direction)
         self._lists, self._models = guard.stream_parts(direction)
+        # A list with the spacing fold hits terms typed apart: "A u r o r a" is not a hit
+        # yet while " s" may still follow (it would read "Auroras").
+        self._spaced = self._lists and guard.spaced_lists(direction)
         self.margin = (guard.stream_margin(direction) if margin is None else margin) if self._lists else 0
         self.max_hold = max(1, max_hold)
         self.context = max(0, context)
@@ -200,7 +203,7 @@ class StreamFilter:
             if start > 0 and f.span.start == 0:
                 continue  # no left context here; a real hit was decided in an earlier window
             s, e = f.span.start + start, f.span.end + start
-            if not final and not _decided(window, f.span.end):
+            if not final and not _decided(window, f.span.end, spaced=self._spaced):
                 cut = min(cut, s)
                 continue
             action = action_for(self.policy, f)
@@ -310,12 +313,22 @@ class StreamFilter:
         )
 
 
-def _decided(window: str, end: int) -> bool:
-    """Whether a hit ending at ``end`` is final: a visible character follows it."""
+def _decided(window: str, end: int, *, spaced: bool = False) -> bool:
+    """Whether a hit ending at ``end`` is final: a visible character follows it (with the
+    spacing fold: one that cannot carry on a run of letters typed apart)."""
+    if spaced:
+        nxt = window[end : end + 3]
+        if len(nxt) < 3:
+            return False  # "a" + " s" could still read as "as"
+        if nxt[0] in _SPACING_SEPARATORS and nxt[1].isalnum() and not nxt[2].isalnum() and nxt[2] != "_":
+            return False
     for ch in window[end : end + 8]:
         if not is_ignorable(ch):
             return True
     return False
+
+
+_SPACING_SEPARATORS = " .-_*"  # as guardrail._folds reads letters typed apart
 
 
 def _shift(finding: Finding, by: int) -> Finding:

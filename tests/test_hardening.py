@@ -260,6 +260,35 @@ def test_leetspeak_and_confusable_folds_are_opt_in(engine):
         Guard({"harm": {}, "blocklists": [{"name": "fruit", "fold": ["rot13"]}]}, backend=engine)
 
 
+@pytest.mark.parametrize("sep", [" ", ".", "-", "_", "*"])
+def test_the_spacing_fold_joins_letters_typed_apart(engine, sep):
+    engine.blocklists.create_or_update("fruit")
+    engine.blocklists.add_or_update_items("fruit", ["grapefruit"])
+    plain = Guard({"harm": {}, "blocklists": ["fruit"]}, backend=engine)
+    spaced = Guard({"harm": {}, "blocklists": [{"name": "fruit", "fold": ["spacing"]}]}, backend=engine)
+    text = "I love " + sep.join("grapefruit") + " juice"
+    assert plain.check_prompt_sync(text).allowed
+    verdict = spaced.check_prompt_sync(text)
+    assert verdict.blocked
+    span = verdict.findings[0].span
+    assert text[span.start:span.end] == sep.join("grapefruit")
+    assert spaced.check_prompt_sync("grape fruit and a b c").allowed  # two words are not one
+
+
+@given(st.text(alphabet="abc .-_*xyz", max_size=60), st.sampled_from([" ", ".", "-"]))
+def test_the_spacing_fold_maps_every_hit_into_the_text_as_typed(text, sep):
+    from guardrail._folds import spaced_reading
+
+    typed = text + " " + sep.join("xyz") + " " + text
+    joined = spaced_reading(typed)
+    assert joined is not None
+    variant, index = joined
+    assert len(index) == len(variant) and index == sorted(index) and all(0 <= i < len(typed) for i in index)
+    hits = [typed[index[k]:index[k + 2] + 1] for k in range(len(variant) - 2) if variant[k:k + 3] == "xyz"]
+    # the spaced "x y z" is found, mapped back to its five characters as typed
+    assert any(len(h) == 5 and "".join(c for c in h if c.isalnum()) == "xyz" for h in hits)
+
+
 async def test_concurrent_checks_are_batched_into_one_model_run(engine, monkeypatch):
     guard = Guard({}, backend=engine)
     await guard.check_prompt("warm up the model")

@@ -5,6 +5,7 @@ invisible variants), split at arbitrary offsets, through every streaming path.""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -238,3 +239,64 @@ def test_agent_streams_are_filtered_at_the_source(guard):
     updates = [str(u) for u in agent.stream(state, stream_mode="updates")]
     for secret in _raw_pieces(text, expected):
         assert all(secret not in u for u in updates) and all(secret not in t for t in tokens)
+
+
+# -- the spacing fold: terms typed apart ("h u n t e r 2") are held back long enough ----------
+
+
+def typed_apart(term: str, sep: str) -> str:
+    return "  ".join(sep.join(word) for word in term.split(" "))  # words two spaces apart
+
+
+@pytest.fixture(scope="module")
+def spaced_guard():
+    engine = LocalEngine(":memory:")
+    engine.blocklists.create_or_update("codes")
+    engine.blocklists.add_or_update_items("codes", REDACT_TERMS)
+    engine.blocklists.create_or_update("secrets")
+    engine.blocklists.add_or_update_items("secrets", [BLOCK_TERM])
+    g = Guard(
+        {"harm": {}, "completion": {"blocklists": [
+            {"name": "codes", "action": "redact", "fold": ["spacing"]},
+            {"name": "secrets", "action": "block", "fold": ["spacing"]}]}},
+        backend=engine,
+    )
+    yield g
+    g.close()
+
+
+def spaced_texts(term_pool: list[str]):
+    def build(parts, term, sep, at):
+        k = at % (len(parts) + 1)  # between words: a letter glued on would be part of the run
+        return " ".join([*parts[:k], typed_apart(term, sep), *parts[k:]])
+
+    return st.builds(build, st.lists(st.sampled_from(FILLER[:10]), max_size=8), st.sampled_from(term_pool),
+                     st.sampled_from([" ", ".", "-"]), st.integers(0, 10_000))
+
+
+@SETTINGS
+@given(spaced_texts(["hunter2 zulu"]), st.lists(st.integers(0, 10_000), max_size=40))
+def test_a_block_term_typed_apart_never_reaches_the_consumer(spaced_guard, text, cuts):
+    assert spaced_guard.check_completion_sync(text).blocked  # the premise: the whole text is blocked
+    out, f = asyncio.run(run_filter(spaced_guard, split(text, cuts)))
+    refusal = spaced_guard.policy.completion.refusal
+    delivered = "".join(out)
+    assert f.blocked and delivered.endswith(refusal)
+    start = re.search(r"h[ .-]u[ .-]n", text).start()
+    assert len(delivered[: -len(refusal)]) <= start  # not one letter of the term
+
+
+@SETTINGS
+@given(spaced_texts(["Project Aurora", "build-srv-07"]), st.lists(st.integers(0, 10_000), max_size=40))
+def test_a_redacted_stream_with_the_spacing_fold_equals_the_whole_text_check(spaced_guard, text, cuts):
+    expected = spaced_guard.check_completion_sync(text).text
+    out, _ = asyncio.run(run_filter(spaced_guard, split(text, cuts)))
+    assert "".join(out) == expected
+    seen = ""
+    for piece in out:
+        seen += piece
+        assert expected.startswith(seen)
+
+
+def test_the_spacing_fold_doubles_the_hold_back(guard, spaced_guard):
+    assert spaced_guard.stream_margin("completion") == 2 * guard.stream_margin("completion") > 0

@@ -230,13 +230,14 @@ class Backend:
         not exist. The Guard calls it once when built: a policy naming an unknown list
         must not turn every check into the fail mode (with ``open``, into a pass)."""
 
-    def stream_margin(self, blocklists: Sequence[str]) -> int:
+    def stream_margin(self, blocklists: Sequence[str], *, spaced: bool = False) -> int:
         """Longest span (characters) a blocklist hit can have in streamed text.
 
         Streams hold back this many characters so a term is never split between what
-        was delivered and what is still to come. 128 is the service's item length limit.
+        was delivered and what is still to come. 128 is the service's item length limit;
+        ``spaced``: a list matches terms typed apart ("b a d"), up to twice as long.
         """
-        return 128
+        return 256 if spaced else 128
 
     async def aclose(self) -> None:
         """Release connections and sessions."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..._models import Finding, FindingKind, HarmCategory, OutputType, Span
-from ..._folds import fold_text
+from ..._folds import SPACED, fold_text, spaced_reading
 from ..._store import BaseStore, open_store
 from .._base import Analysis, AnalysisRequest, AnalysisResult, Backend, CategoryRef, IncidentRef
 from .blocklists import Blocklists
@@ -142,8 +142,15 @@ class LocalEngine(Backend):
     ) -> list[Finding]:
         hits = list(self.blocklists.match(text, names))
         for name, wanted in (folds or {}).items():
-            for fold in wanted:  # one character for one: spans carry over unchanged
-                variant = fold_text(text, fold)
+            for fold in wanted:
+                if fold == SPACED:  # separators dropped: spans map back through the index
+                    joined = spaced_reading(text)
+                    if joined is not None:
+                        variant, index = joined
+                        hits.extend((n, m._replace(start=index[m.start], end=index[m.end - 1] + 1))
+                                    for n, m in self.blocklists.match(variant, [name]) if m.end > m.start)
+                    continue
+                variant = fold_text(text, fold)  # one character for one: spans carry over
                 if variant != text:
                     hits.extend(self.blocklists.match(variant, [name]))
         seen: set[tuple[str, str, int, int]] = set()
@@ -164,9 +171,12 @@ class LocalEngine(Backend):
         for cat in request.categories:
             self.categories.get(cat.name, cat.version)
 
-    def stream_margin(self, blocklists: Sequence[str]) -> int:
+    def stream_margin(self, blocklists: Sequence[str], *, spaced: bool = False) -> int:
         # The longest term as the matcher folds it; a regex may match anything up to the
-        # service's 128-character bound (a longer match is held until it ends).
+        # service's 128-character bound (a longer match is held until it ends). A list
+        # with the spacing fold can hit a term typed apart: up to twice as long.
+        if spaced:
+            return 2 * self.stream_margin(blocklists)
         longest = 0
         for name in blocklists:
             try:

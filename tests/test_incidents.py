@@ -60,6 +60,16 @@ def test_text_incident_lifecycle(engine):
         ti.get("scam")
 
 
+@pytest.mark.parametrize("typed", [
+    "D o u b l e  y o u r  b i t c o i n!  S e n d  0.5 B T C  n o w  and we return 1 BTC to you.",
+    "D.o.u.b.l.e your b.i.t.c.o.i.n! S.e.n.d 0.5 BTC n.o.w and we r.e.t.u.r.n 1 BTC to you.",
+])
+def test_a_paraphrase_typed_apart_still_hits(scam, typed):
+    # Read as typed, these score 0.54 and 0.41 (below the 0.60 default); the de-obfuscated
+    # reading is matched too.
+    assert scam.detect(typed, ["scam"])[0].detected
+
+
 def test_paraphrases_hit_and_unrelated_or_topical_text_does_not(scam):
     hit = scam.detect("Double your bitcoin! Send 0.5 BTC now and we return 1 BTC to you.", ["scam"])[0]
     assert scam.detect("How do I make pancakes?", ["scam"]) == []  # only hits, as the service

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..._evasion import reading
 from ..._store import LEGACY_ENCODER
 from ..._text import clean
 from ._onnx import check_model_dir, load_model
@@ -60,6 +61,7 @@ class Embedder:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._session: Any = None
         self._tokenizer: Any = None
+        self._words: frozenset[str] = frozenset()
         self.config: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -80,6 +82,8 @@ class Embedder:
             self._session = session
             self._inputs = [i.name for i in self._session.get_inputs()]
             self._tokenizer = tokenizer
+            # whole words the model knows: spaced-out letters are cut back into them
+            self._words = frozenset(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and w.islower())
 
     @property
     def model_id(self) -> str:
@@ -151,8 +155,15 @@ class Embedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
     def window_vectors(self, text: str) -> np.ndarray:
-        """One vector per window of ``text`` (long texts are read in windows), for matching."""
-        return self.embed([w for _, w in self.windows(text)])
+        """One vector per window of ``text`` (long texts are read in windows), for matching;
+        a text with spelling tricks ("s e n d 1 B T C", "fr33") also gets the windows of its
+        de-obfuscated reading, so matching takes the best of both."""
+        self.load()
+        pieces = [w for _, w in self.windows(text)]
+        folded = reading(text, self._words)
+        if folded is not None:
+            pieces += [w for _, w in self.windows(folded.text)]
+        return self.embed(pieces)
 
     def windows(self, text: str, *, size: int = 1000, overlap: int = 200) -> list[tuple[int, str]]:
         """Overlapping character windows that fit the model, for long texts."""

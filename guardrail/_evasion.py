@@ -13,9 +13,10 @@ rest), so ordinary text costs one cheap regex search and no second model pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
-__all__ = ["Reading", "reading"]
+__all__ = ["Reading", "known_words", "reading"]
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
          "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
@@ -36,6 +37,7 @@ _SLANG = {"kys": "kill yourself", "kms": "kill myself", "unalive": "kill", "unal
           "unaliving": "killing", "unalives": "kills", "sewerslide": "suicide", "urself": "yourself",
           "urselves": "yourselves"}
 _SEP = ".-_*·/~"
+_EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
 _SPLIT_WORD = re.compile(rf"{_UNIT}(?:[{re.escape(_SEP)}]+{_UNIT}){{2,}}[{re.escape(_SEP)}]*")
 # "!" and "|" only between lower-case letters ("sh!t"; not "hun!Feelings" with a space lost)
@@ -50,6 +52,12 @@ _TRIGGERS = tuple(re.compile(p, re.IGNORECASE) for p in (  # one search each: fa
     rf"\b(?:{'|'.join(_SLANG)}|sewer slide)\b",
     rf"[{_LOOKALIKE_CHARS}]",
 ))
+
+
+def known_words(vocabulary: Iterable[str]) -> frozenset[str]:
+    """The whole lower-case ASCII words of a tokenizer's vocabulary: spaced-out letters are
+    cut back into them (``reading``'s ``words``)."""
+    return frozenset(w for w in vocabulary if w.isascii() and w.isalpha() and w.islower())
 
 
 class Reading:
@@ -176,7 +184,7 @@ def _unstretch(word: str, where: list[int], words: AbstractSet[str] | None) -> t
         candidate = "".join(word[i] for i in keep)
         if best is None:
             best = (candidate, [where[i] for i in keep])
-        if words is not None and candidate.strip("!?.,;:\"'()").lower() in words:
+        if words is not None and candidate.strip(_EDGE).lower() in words:
             return candidate, [where[i] for i in keep]
     assert best is not None
     return best
@@ -202,10 +210,10 @@ def _read_word(chars: list[tuple[int, str]], words: AbstractSet[str] | None) -> 
     if _REPEAT.search(word):
         word, where = _unstretch(word, where, words)
     # Slang a filter would not read.
-    bare = word.strip("!?.,;:\"'()").lower()
+    bare = word.strip(_EDGE).lower()
     if bare in _SLANG:
-        lead = len(word) - len(word.lstrip("!?.,;:\"'()"))
-        tail = len(word.rstrip("!?.,;:\"'()"))
+        lead = len(word) - len(word.lstrip(_EDGE))
+        tail = len(word.rstrip(_EDGE))
         repl = _SLANG[bare]
         # the first character maps to the word's start, the rest to its end: spans cover it
         new_where = where[:lead] + [where[lead]] + [where[tail - 1]] * (len(repl) - 1) + where[tail:]

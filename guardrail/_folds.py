@@ -23,13 +23,15 @@ import json
 import re
 from importlib import resources
 
+from ._evasion import Reading
 from ._exceptions import ConfigurationError
 
 __all__ = ["FOLDS", "fold_text"]
 
 FOLDS = ("leetspeak", "confusables", "spacing")
 SPACED = "spacing"
-_SPACED = re.compile(r"(?<![^\W_])(?:[^\W_][ .\-_*]){2,}[^\W_](?![^\W_])")
+SPACING_SEPARATORS = " .-_*"
+_SPACED = re.compile(rf"(?<![^\W_])(?:[^\W_][{re.escape(SPACING_SEPARATORS)}]){{2,}}[^\W_](?![^\W_])")
 
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
                        "!": "i", "|": "l", "+": "t"})
@@ -53,9 +55,9 @@ def _confusables() -> dict[int, str]:
     return table
 
 
-def spaced_reading(text: str) -> tuple[str, list[int]] | None:
-    """``text`` with letters typed apart joined ("b a d" -> "bad"), and for each of its
-    characters the original index; None when nothing is typed apart."""
+def spaced_reading(text: str) -> Reading | None:
+    """``text`` with letters typed apart joined ("b a d" -> "bad"), each character keeping
+    its original index; None when nothing is typed apart."""
     if _SPACED.search(text) is None:
         return None
     out: list[str] = []
@@ -70,7 +72,7 @@ def spaced_reading(text: str) -> tuple[str, list[int]] | None:
         pos = m.end()
     out.append(text[pos:])
     index.extend(range(pos, len(text)))
-    return "".join(out), index
+    return Reading("".join(out), index)
 
 
 def fold_text(text: str, fold: str) -> str:

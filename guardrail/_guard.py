@@ -21,6 +21,7 @@ from ._exceptions import (
     TextTooLongError,
     UnsupportedInputError,
 )
+from ._folds import SPACED
 from . import _language
 from ._models import Direction, Finding, FindingKind, OutputType, Verdict
 from ._policy import DirectionPolicy, Policy, PolicyTypes
@@ -341,14 +342,14 @@ class Guard:
         plan = self._plans[Direction(direction)]
         if not plan.request.blocklists:
             return 0
-        if self.spaced_lists(direction):
+        if self.spaced_lists(direction):  # only then: a Backend subclass may not take ``spaced``
             return self.backend.stream_margin(plan.request.blocklists, spaced=True)
         return self.backend.stream_margin(plan.request.blocklists)
 
     def spaced_lists(self, direction: Direction | str) -> bool:
         """Whether a blocklist of ``direction`` has the spacing fold (streams hold more)."""
         plan = self._plans[Direction(direction)]
-        return any("spacing" in folds for _, folds in plan.request.blocklist_folds)
+        return any(SPACED in folds for _, folds in plan.request.blocklist_folds)
 
     def stream_parts(self, direction: Direction | str) -> tuple[bool, bool]:
         """(checks blocklists, checks anything else) for ``direction``."""

@@ -34,6 +34,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ._decision import action_for, mask_spans
+from ._folds import SPACING_SEPARATORS
 from ._matching import fold_with_offsets, is_ignorable, needs_boundary
 from ._models import Decision, Direction, Finding, FindingKind, Span, Verdict
 from ._policy import Action
@@ -320,15 +321,13 @@ def _decided(window: str, end: int, *, spaced: bool = False) -> bool:
         nxt = window[end : end + 3]
         if len(nxt) < 3:
             return False  # "a" + " s" could still read as "as"
-        if nxt[0] in _SPACING_SEPARATORS and nxt[1].isalnum() and not nxt[2].isalnum() and nxt[2] != "_":
+        if nxt[0] in SPACING_SEPARATORS and nxt[1].isalnum() and not nxt[2].isalnum() and nxt[2] != "_":
             return False
     for ch in window[end : end + 8]:
         if not is_ignorable(ch):
             return True
     return False
 
-
-_SPACING_SEPARATORS = " .-_*"  # as guardrail._folds reads letters typed apart
 
 
 def _shift(finding: Finding, by: int) -> Finding:

@@ -282,7 +282,7 @@ def test_the_spacing_fold_maps_every_hit_into_the_text_as_typed(text, sep):
     typed = text + " " + sep.join("xyz") + " " + text
     joined = spaced_reading(typed)
     assert joined is not None
-    variant, index = joined
+    variant, index = joined.text, joined.index
     assert len(index) == len(variant) and index == sorted(index) and all(0 <= i < len(typed) for i in index)
     hits = [typed[index[k]:index[k + 2] + 1] for k in range(len(variant) - 2) if variant[k:k + 3] == "xyz"]
     # the spaced "x y z" is found, mapped back to its five characters as typed

@@ -59,18 +59,24 @@ def split(text: str, cuts: list[int]) -> list[str]:
     return [text[a:b] for a, b in zip([0, *points], [*points, len(text)]) if b > a]
 
 
-@pytest.fixture(scope="module")
-def guard():
+def lists_guard(fold: tuple[str, ...] = ()) -> Guard:
+    """A Guard on its own engine: REDACT_TERMS redacted, BLOCK_TERM blocked, both with ``fold``."""
     engine = LocalEngine(":memory:")
     engine.blocklists.create_or_update("codes")
     engine.blocklists.add_or_update_items("codes", REDACT_TERMS)
     engine.blocklists.create_or_update("secrets")
     engine.blocklists.add_or_update_items("secrets", [BLOCK_TERM])
-    g = Guard(
+    return Guard(
         {"harm": {}, "completion": {"blocklists": [
-            {"name": "codes", "action": "redact"}, {"name": "secrets", "action": "block"}]}},
+            {"name": "codes", "action": "redact", "fold": list(fold)},
+            {"name": "secrets", "action": "block", "fold": list(fold)}]}},
         backend=engine,
     )
+
+
+@pytest.fixture(scope="module")
+def guard():
+    g = lists_guard()
     yield g
     g.close()
 
@@ -250,17 +256,7 @@ def typed_apart(term: str, sep: str) -> str:
 
 @pytest.fixture(scope="module")
 def spaced_guard():
-    engine = LocalEngine(":memory:")
-    engine.blocklists.create_or_update("codes")
-    engine.blocklists.add_or_update_items("codes", REDACT_TERMS)
-    engine.blocklists.create_or_update("secrets")
-    engine.blocklists.add_or_update_items("secrets", [BLOCK_TERM])
-    g = Guard(
-        {"harm": {}, "completion": {"blocklists": [
-            {"name": "codes", "action": "redact", "fold": ["spacing"]},
-            {"name": "secrets", "action": "block", "fold": ["spacing"]}]}},
-        backend=engine,
-    )
+    g = lists_guard(("spacing",))
     yield g
     g.close()
 

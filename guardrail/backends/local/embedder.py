@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..._evasion import reading
+from ..._evasion import known_words, reading
 from ..._store import LEGACY_ENCODER
 from ..._text import clean
 from ._onnx import check_model_dir, load_model
@@ -82,8 +82,7 @@ class Embedder:
             self._session = session
             self._inputs = [i.name for i in self._session.get_inputs()]
             self._tokenizer = tokenizer
-            # whole words the model knows: spaced-out letters are cut back into them
-            self._words = frozenset(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and w.islower())
+            self._words = known_words(tokenizer.get_vocab())
 
     @property
     def model_id(self) -> str:

@@ -146,9 +146,9 @@ class LocalEngine(Backend):
                 if fold == SPACED:  # separators dropped: spans map back through the index
                     joined = spaced_reading(text)
                     if joined is not None:
-                        variant, index = joined
-                        hits.extend((n, m._replace(start=index[m.start], end=index[m.end - 1] + 1))
-                                    for n, m in self.blocklists.match(variant, [name]) if m.end > m.start)
+                        hits.extend((n, m._replace(start=a, end=b))
+                                    for n, m in self.blocklists.match(joined.text, [name]) if m.end > m.start
+                                    for a, b in [joined.span(m.start, m.end)])
                     continue
                 variant = fold_text(text, fold)  # one character for one: spans carry over
                 if variant != text:

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..._evasion import reading
+from ..._evasion import known_words, reading
 from ..._exceptions import InvalidInputError
 from ..._models import HarmCategory, OutputType, Span, to_four_levels
 from ..._text import clean
@@ -103,8 +103,7 @@ class HarmAnalyzer:
             self._tokenizer = tokenizer
             self._cls = tokenizer.token_to_id("[CLS]")
             self._sep = tokenizer.token_to_id("[SEP]")
-            # whole words the model knows: spaced-out letters are cut back into them
-            self._words = frozenset(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and w.islower())
+            self._words = known_words(tokenizer.get_vocab())
             self._session = session
 
     @property

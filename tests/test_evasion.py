@@ -152,3 +152,15 @@ def test_slang_for_self_harm_is_read(harm):
         [score] = harm.analyze(typed, [SH])
         assert score.severity >= 4, typed
         assert score.span.end <= len(typed)
+
+
+def test_the_guard_blocks_obfuscated_harm_with_a_span_into_the_text_as_typed():
+    from guardrail import Guard, LocalEngine
+
+    guard = Guard(backend=LocalEngine(":memory:"))  # the default policy
+    typed = "tonight I am going to k.i.l.l you"
+    verdict = guard.check_prompt_sync(typed)
+    assert verdict.blocked
+    [finding] = [f for f in verdict.findings if f.severity is not None and f.severity >= 4]
+    assert 0 <= finding.span.start < finding.span.end <= len(typed)
+    guard.close()

@@ -50,6 +50,7 @@ def plan(repeats: int, quick: bool) -> list[tuple[str, list[str], int]]:
         ("bench_shield.py", [], 1),
         ("bench_store.py", ["--changes", "20", "--incidents", "20"] if quick else [], 1),
         ("bench_one_pass.py", ["--runs", "100"] if quick else [], repeats),
+        ("bench_concurrency.py", ["--n", "50", "--rounds", "1"] if quick else [], repeats),
     ]
 
 

@@ -5,15 +5,14 @@ import os
 import pytest
 from hypothesis import settings
 
+from _postgres import Server
+from guardrail import LocalEngine
+
 # Property tests: 100 examples each by default; HYPOTHESIS_PROFILE=more (300) or deep (1,000).
 settings.register_profile("default", max_examples=100)
 settings.register_profile("deep", max_examples=1000)
 settings.register_profile("more", max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-from guardrail import LocalEngine
-
-from _postgres import Server
 
 _postgres = Server()
 

@@ -264,7 +264,7 @@ def test_the_workers_listener_is_tcp_so_connections_get_nodelay():
     try:
         assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
         sock.listen()
-        with socket.create_connection(sock.getsockname()) as client:
+        with socket.create_connection(sock.getsockname()):
             conn, _ = sock.accept()
             with conn:
                 assert conn.proto == socket.IPPROTO_TCP  # what asyncio checks before TCP_NODELAY

@@ -26,7 +26,9 @@ import guardrail.backends.local.harm as harm_module
 from guardrail.backends.local.harm import HarmAnalyzer
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-WAYS = ("spaced", "dotted", "leet", "stretched")
+WAYS = ("spaced", "dotted", "leet", "stretched", "fullwidth", "math bold")
+# Letters in other Unicode blocks: (lower-case a, upper-case A) of each.
+STYLES = {"fullwidth": (0xFF41, 0xFF21), "math bold": (0x1D41A, 0x1D400)}
 LEET = str.maketrans("oieast", "013457")
 
 
@@ -41,6 +43,10 @@ def obfuscate(text: str, way: str, rng: random.Random) -> str:
             words[k] = ".".join(w)
         elif way == "leet":
             words[k] = w[0] + w[1:-1].translate(LEET) + w[-1]
+        elif way in STYLES:
+            low, up = STYLES[way]
+            words[k] = "".join(chr(low + ord(c) - 97) if "a" <= c <= "z" else chr(up + ord(c) - 65)
+                               if "A" <= c <= "Z" else c for c in w)
         else:
             i = rng.randrange(len(w))
             words[k] = w[:i] + w[i] * 4 + w[i + 1:]

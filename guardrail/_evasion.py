@@ -1,7 +1,7 @@
 """A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
-"k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys" and Latin words with Cyrillic look-alikes
-read as the words they stand for. The harm analyzer scores this reading beside the text
+"k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes and
+letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ") read as the words they stand for. The harm analyzer scores this reading beside the text
 as it is and keeps the worse score per category, so a reading can raise a score, never
 lower it. Every character of the reading remembers the original character it came from,
 so spans still point into the original text.
@@ -13,6 +13,7 @@ rest), so ordinary text costs one cheap regex search and no second model pass.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
@@ -36,6 +37,11 @@ _LOOKALIKE_CHARS = "".join(chr(c) for c in _LOOKALIKE)
 _SLANG = {"kys": "kill yourself", "kms": "kill myself", "unalive": "kill", "unalived": "killed",
           "unaliving": "killing", "unalives": "kills", "sewerslide": "suicide", "urself": "yourself",
           "urselves": "yourselves"}
+# Letters and digits drawn from other blocks (fullwidth, mathematical bold/italic/script,
+# circled, squared, superscript): the model's tokenizer reads them as unknown, NFKC as the
+# letters they show.
+_COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\u2460-\u24ff"
+                     "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149]")
 _SEP = ".-_*·/~"
 _EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
@@ -45,7 +51,7 @@ _LEET_INSIDE = re.compile(r"(?<=[^\W\d_])[013457890@$+]+(?=[^\W\d_])|(?<=[a-z])[
                           r"|^\$[^\W\d_]{2}|^[013457]+[^\W\d_]{3}")
 _REPEAT = re.compile(r"([^\W\dw_])\1{2,}", re.IGNORECASE)
 _TRIGGERS = tuple(re.compile(p, re.IGNORECASE) for p in (  # one search each: faster than one alternation
-    r"(?:(?<!\S)\S ){2,}\S(?!\S)",  # spaced letters
+    r"(?:(?<!\S)\S[ \t\n]){2,}\S(?!\S)",  # spaced letters (or one per line)
     _SPLIT_WORD.pattern,  # dotted or hyphenated letters
     r"[^\W\d_][013457890@$+]+[^\W\d_]|[a-z][!|]+[a-z]|(?<!\S)\$[^\W\d_]{2}|(?<!\S)[013457]+[^\W\d_]{3}",  # leetspeak
     r"([^\W\dw_])\1{2,}",  # stretched letters
@@ -83,6 +89,37 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     ``words`` (known whole words, lower case) lets letters spaced out across several words
     ("k i l l y o u r s e l f") be split back into words; without it they read as one.
     """
+    compat = _compat(text)
+    if compat is None:
+        return _read(text, words)
+    folded, where = compat
+    inner = _read(folded, words)
+    if inner is None:
+        return Reading(folded, where)
+    return Reading(inner.text, [where[i] for i in inner.index])
+
+
+def _compat(text: str) -> tuple[str, list[int]] | None:
+    """``text`` with compatibility letters as the ASCII ones they show, and each character's
+    original index; None when it has none."""
+    if _COMPAT.search(text) is None:
+        return None
+    out: list[str] = []
+    index: list[int] = []
+    for i, c in enumerate(text):
+        if _COMPAT.match(c):
+            plain = unicodedata.normalize("NFKC", c)
+            if plain.isascii() and plain.isalnum():
+                out.append(plain)
+                index.extend([i] * len(plain))
+                continue
+        out.append(c)
+        index.append(i)
+    folded = "".join(out)
+    return None if folded == text else (folded, index)
+
+
+def _read(text: str, words: AbstractSet[str] | None) -> Reading | None:
     if not any(t.search(text) for t in _TRIGGERS):
         return None
     tokens = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]

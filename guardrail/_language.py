@@ -3,6 +3,8 @@ model was not trained on (py3langid: offline, numpy only, ~0.1 ms per short text
 
 from __future__ import annotations
 
+import unicodedata
+
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,8 @@ def load() -> Any:
 def detect(text: str) -> Language | None:
     """The language of ``text``, or None when it is too short or too mixed to tell."""
     sample = text[:SAMPLE_CHARS]
+    if not sample.isascii():  # fullwidth or mathematical letters are the letters they show
+        sample = unicodedata.normalize("NFKC", sample)
     if _letters(sample) < MIN_LETTERS:
         return None
     code, confidence = load().classify(sample)

@@ -1,7 +1,7 @@
 """A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
 "k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes and
-letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ") read as the words they stand for. The harm analyzer scores this reading beside the text
+letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") read as the words they stand for. The harm analyzer scores this reading beside the text
 as it is and keeps the worse score per category, so a reading can raise a score, never
 lower it. Every character of the reading remembers the original character it came from,
 so spans still point into the original text.
@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
-__all__ = ["Reading", "known_words", "reading"]
+__all__ = ["Reading", "compat_letters", "known_words", "reading"]
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
          "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
@@ -40,8 +40,11 @@ _SLANG = {"kys": "kill yourself", "kms": "kill myself", "unalive": "kill", "unal
 # Letters and digits drawn from other blocks (fullwidth, mathematical bold/italic/script,
 # circled, squared, superscript): the model's tokenizer reads them as unknown, NFKC as the
 # letters they show.
+# Small capitals ("ᴋɪʟʟ") have no NFKC form; "fancy text" generators use them as letters.
+_SMALL_CAPS = dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz"))  # no small x
 _COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\u2460-\u24ff"
-                     "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149]")
+                     "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149"
+                     + "".join(_SMALL_CAPS) + "]")
 _SEP = ".-_*·/~"
 _EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
@@ -89,7 +92,7 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     ``words`` (known whole words, lower case) lets letters spaced out across several words
     ("k i l l y o u r s e l f") be split back into words; without it they read as one.
     """
-    compat = _compat(text)
+    compat = compat_letters(text)
     if compat is None:
         return _read(text, words)
     folded, where = compat
@@ -99,7 +102,7 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     return Reading(inner.text, [where[i] for i in inner.index])
 
 
-def _compat(text: str) -> tuple[str, list[int]] | None:
+def compat_letters(text: str) -> tuple[str, list[int]] | None:
     """``text`` with compatibility letters as the ASCII ones they show, and each character's
     original index; None when it has none."""
     if _COMPAT.search(text) is None:
@@ -108,7 +111,7 @@ def _compat(text: str) -> tuple[str, list[int]] | None:
     index: list[int] = []
     for i, c in enumerate(text):
         if _COMPAT.match(c):
-            plain = unicodedata.normalize("NFKC", c)
+            plain = _SMALL_CAPS.get(c) or unicodedata.normalize("NFKC", c)
             if plain.isascii() and plain.isalnum():
                 out.append(plain)
                 index.extend([i] * len(plain))

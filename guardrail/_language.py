@@ -3,11 +3,12 @@ model was not trained on (py3langid: offline, numpy only, ~0.1 ms per short text
 
 from __future__ import annotations
 
-import unicodedata
-
 import threading
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from ._evasion import compat_letters
 
 __all__ = ["CANDIDATES", "MIN_CONFIDENCE", "Language", "detect"]
 
@@ -48,8 +49,10 @@ def load() -> Any:
 def detect(text: str) -> Language | None:
     """The language of ``text``, or None when it is too short or too mixed to tell."""
     sample = text[:SAMPLE_CHARS]
-    if not sample.isascii():  # fullwidth or mathematical letters are the letters they show
+    if not sample.isascii():  # fullwidth, mathematical or small-capital letters are the letters they show
         sample = unicodedata.normalize("NFKC", sample)
+        folded = compat_letters(sample)
+        sample = folded[0] if folded else sample
     if _letters(sample) < MIN_LETTERS:
         return None
     code, confidence = load().classify(sample)

@@ -38,6 +38,7 @@ SH, V, H = HarmCategory.SELF_HARM, HarmCategory.VIOLENCE, HarmCategory.HATE
     ("I am going to \uff4b\uff49\uff4c\uff4c you", "I am going to kill you"),  # fullwidth
     ("I am going to \U0001d424\U0001d422\U0001d425\U0001d425 you", "I am going to kill you"),  # math bold
     ("\u24da\u24d8\u24db\u24db them all", "kill them all"),  # circled
+    ("\u1d0b\u026a\u029f\u029f them all", "kill them all"),  # small capitals
     ("I am going to k\ni\nl\nl you", "I am going to kill you"),  # one letter per line
 ])
 def test_obfuscations_are_read_as_the_words_they_stand_for(typed, read):
@@ -96,12 +97,19 @@ def test_leetspeak_inside_a_word_reads_as_letters(word, rnd):
     assert r is not None and r.text == f"they said {word} again"
 
 
+SMALL_CAPS = "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡxʏᴢ"  # Unicode has no small capital x: x stays x
+
+
 def styled(word: str, style: str) -> str:
     """``word`` (ASCII letters and digits) in another Unicode block."""
     def one(c: str) -> str:
         if c.isdigit():
+            if style == "small caps":
+                return c
             return chr({"fullwidth": 0xFF10, "bold": 0x1D7CE, "circled": 0x2460 - 1}[style] + int(c)) \
                 if not (style == "circled" and c == "0") else "\u24ea"
+        if style == "small caps":
+            return SMALL_CAPS[ord(c.lower()) - 97]
         base = {"fullwidth": (0xFF41, 0xFF21), "bold": (0x1D41A, 0x1D400), "circled": (0x24D0, 0x24B6)}[style]
         return chr(base[0] + ord(c) - 97) if c.islower() else chr(base[1] + ord(c) - 65)
     return "".join(one(c) for c in word)
@@ -112,12 +120,14 @@ STYLED_WORD = st.text(alphabet=string.ascii_letters + string.digits, min_size=1,
 
 @settings(max_examples=200)
 @given(st.lists(STYLED_WORD, min_size=1, max_size=6), st.sets(st.integers(0, 5), min_size=1),
-       st.sampled_from(["fullwidth", "bold", "circled"]))
+       st.sampled_from(["fullwidth", "bold", "circled", "small caps"]))
 def test_letters_from_other_unicode_blocks_read_as_ascii(words, which, style):
     typed = " ".join(styled(w, style) if k in which else w for k, w in enumerate(words))
     plain = " ".join(words)
     if typed == plain:
         return
+    if style == "small caps":  # small capitals stand for either case: read as lower case
+        plain = " ".join(w.lower() if k in which else w for k, w in enumerate(words))
     r, read_plain = reading(typed), reading(plain)
     assert r is not None and r.text == (read_plain.text if read_plain else plain)
     assert len(r.index) == len(r.text) and r.index == sorted(r.index)
@@ -185,7 +195,7 @@ def test_slang_for_self_harm_is_read(harm):
         assert score.span.end <= len(typed)
 
 
-@pytest.mark.parametrize("style", ["fullwidth", "bold", "circled"])
+@pytest.mark.parametrize("style", ["fullwidth", "bold", "circled", "small caps"])
 def test_harm_typed_in_other_unicode_blocks_is_scored_as_typed_plainly(harm, style):
     for category, text in HARMFUL:
         typed = " ".join(styled(w, style) if w.isalnum() else w for w in text.split())
@@ -197,10 +207,11 @@ def test_harm_typed_in_other_unicode_blocks_is_scored_as_typed_plainly(harm, sty
         assert max(s.severity for s in harm.analyze(typed)) < 4, typed
 
 
-def test_the_guard_tells_the_language_of_mathematical_letters():
+@pytest.mark.parametrize("style", ["fullwidth", "bold", "circled", "small caps"])
+def test_the_language_of_letters_from_other_unicode_blocks_is_told(style):
     from guardrail._language import detect
 
-    found = detect(" ".join(styled(w, "bold") for w in "we walked along the river talking about books".split()))
+    found = detect(" ".join(styled(w, style) for w in "we walked along the river talking about books".split()))
     assert found is not None and found.code == "en"
 
 

@@ -1,7 +1,8 @@
 """A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
 "k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes and
-letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") read as the words they stand for. The harm analyzer scores this reading beside the text
+letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") or HTML's numeric
+character references ("&#107;ill") read as the words they stand for. The harm analyzer scores this reading beside the text
 as it is and keeps the worse score per category, so a reading can raise a score, never
 lower it. Every character of the reading remembers the original character it came from,
 so spans still point into the original text.
@@ -45,6 +46,7 @@ _SMALL_CAPS = dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜ�
 _COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\u2460-\u24ff"
                      "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149"
                      + "".join(_SMALL_CAPS) + "]")
+_ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric character references
 _SEP = ".-_*·/~"
 _EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
@@ -72,18 +74,20 @@ def known_words(vocabulary: Iterable[str]) -> frozenset[str]:
 class Reading:
     """The de-obfuscated text and, for each of its characters, the original index."""
 
-    __slots__ = ("index", "text")
+    __slots__ = ("ends", "index", "text")
 
-    def __init__(self, text: str, index: list[int]) -> None:
+    def __init__(self, text: str, index: list[int], ends: list[int] | None = None) -> None:
         self.text = text
         self.index = index
+        # Where each character's source ends: past a whole "&#107;", not one character in.
+        self.ends = ends
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the reading's ``[start, end)``."""
         if end <= start:
             at = self.index[min(start, len(self.index) - 1)] if self.index else 0
             return at, at
-        return self.index[start], self.index[end - 1] + 1
+        return self.index[start], self.ends[end - 1] if self.ends is not None else self.index[end - 1] + 1
 
 
 def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
@@ -95,31 +99,51 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     compat = compat_letters(text)
     if compat is None:
         return _read(text, words)
-    folded, where = compat
+    folded, where, ends = compat
     inner = _read(folded, words)
     if inner is None:
-        return Reading(folded, where)
-    return Reading(inner.text, [where[i] for i in inner.index])
+        return Reading(folded, where, ends)
+    return Reading(inner.text, [where[i] for i in inner.index], [ends[i] for i in inner.index])
 
 
-def compat_letters(text: str) -> tuple[str, list[int]] | None:
-    """``text`` with compatibility letters as the ASCII ones they show, and each character's
-    original index; None when it has none."""
-    if _COMPAT.search(text) is None:
+def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
+    """``text`` with compatibility letters as the ASCII ones they show and numeric character
+    references ("&#107;") as the letters they encode, with each character's original start
+    and end; None when it has neither."""
+    entities = list(_ENTITY.finditer(text)) if "&#" in text else []
+    if not entities and _COMPAT.search(text) is None:
         return None
     out: list[str] = []
     index: list[int] = []
+    ends: list[int] = []
+    skip_to = 0
+    starts = {m.start(): m for m in entities}
     for i, c in enumerate(text):
+        if i < skip_to:
+            continue
+        m = starts.get(i)
+        if m is not None:
+            code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
+            shown = chr(code) if code <= 0x10FFFF else ""
+            plain = _SMALL_CAPS.get(shown) or unicodedata.normalize("NFKC", shown)
+            if plain.isascii() and plain.isalnum():  # "&amp;", "&#60;" and the like stay as typed
+                out.append(plain)
+                index.extend([i] * len(plain))
+                ends.extend([m.end()] * len(plain))
+                skip_to = m.end()
+                continue
         if _COMPAT.match(c):
             plain = _SMALL_CAPS.get(c) or unicodedata.normalize("NFKC", c)
             if plain.isascii() and plain.isalnum():
                 out.append(plain)
                 index.extend([i] * len(plain))
+                ends.extend([i + 1] * len(plain))
                 continue
         out.append(c)
         index.append(i)
+        ends.append(i + 1)
     folded = "".join(out)
-    return None if folded == text else (folded, index)
+    return None if folded == text else (folded, index, ends)
 
 
 def _read(text: str, words: AbstractSet[str] | None) -> Reading | None:

@@ -1,11 +1,11 @@
 """A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
-"k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes and
-letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") or HTML's numeric
-character references ("&#107;ill") read as the words they stand for. The harm analyzer scores this reading beside the text
-as it is and keeps the worse score per category, so a reading can raise a score, never
-lower it. Every character of the reading remembers the original character it came from,
-so spans still point into the original text.
+"k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes,
+letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") and HTML's numeric
+character references ("&#107;ill") read as the words they stand for. The harm analyzer
+scores this reading beside the text as it is and keeps the worse score per category, so a
+reading can raise a score, never lower it. Every character of the reading remembers the
+original character it came from, so spans still point into the original text.
 
 Only texts with a sign of obfuscation get a reading (``reading`` returns None for the
 rest), so ordinary text costs one cheap regex search and no second model pass.
@@ -47,6 +47,7 @@ _COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\
                      "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149"
                      + "".join(_SMALL_CAPS) + "]")
 _ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric character references
+_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_COMPAT.pattern}")
 _SEP = ".-_*·/~"
 _EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
@@ -110,40 +111,38 @@ def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
     """``text`` with compatibility letters as the ASCII ones they show and numeric character
     references ("&#107;") as the letters they encode, with each character's original start
     and end; None when it has neither."""
-    entities = list(_ENTITY.finditer(text)) if "&#" in text else []
-    if not entities and _COMPAT.search(text) is None:
-        return None
     out: list[str] = []
     index: list[int] = []
     ends: list[int] = []
-    skip_to = 0
-    starts = {m.start(): m for m in entities}
-    for i, c in enumerate(text):
-        if i < skip_to:
+    pos = 0
+    for m in _FOLDABLE.finditer(text):
+        plain = _shown(m)
+        if plain is None:  # "&amp;", "&#60;", "²" in "m²" and the like stay as typed
             continue
-        m = starts.get(i)
-        if m is not None:
-            code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
-            shown = chr(code) if code <= 0x10FFFF else ""
-            plain = _SMALL_CAPS.get(shown) or unicodedata.normalize("NFKC", shown)
-            if plain.isascii() and plain.isalnum():  # "&amp;", "&#60;" and the like stay as typed
-                out.append(plain)
-                index.extend([i] * len(plain))
-                ends.extend([m.end()] * len(plain))
-                skip_to = m.end()
-                continue
-        if _COMPAT.match(c):
-            plain = _SMALL_CAPS.get(c) or unicodedata.normalize("NFKC", c)
-            if plain.isascii() and plain.isalnum():
-                out.append(plain)
-                index.extend([i] * len(plain))
-                ends.extend([i + 1] * len(plain))
-                continue
-        out.append(c)
-        index.append(i)
-        ends.append(i + 1)
-    folded = "".join(out)
-    return None if folded == text else (folded, index, ends)
+        out.append(text[pos : m.start()])
+        index.extend(range(pos, m.start()))
+        ends.extend(range(pos + 1, m.start() + 1))
+        out.append(plain)
+        index.extend([m.start()] * len(plain))
+        ends.extend([m.end()] * len(plain))
+        pos = m.end()
+    if not out:
+        return None
+    out.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return "".join(out), index, ends
+
+
+def _shown(m: re.Match[str]) -> str | None:
+    """The ASCII letter or digit a character or reference shows, or None."""
+    if m.group(1) is not None:
+        code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
+        shown = chr(code) if code <= 0x10FFFF else ""
+    else:
+        shown = m.group()
+    plain = _SMALL_CAPS.get(shown) or unicodedata.normalize("NFKC", shown)
+    return plain if plain.isascii() and plain.isalnum() else None
 
 
 def _read(text: str, words: AbstractSet[str] | None) -> Reading | None:

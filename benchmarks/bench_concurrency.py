@@ -58,7 +58,7 @@ async def concurrent(guard, texts: list[str]) -> tuple[float, list[float]]:  # t
     return len(texts) / (time.perf_counter() - start), latencies
 
 
-def model_ceiling(guard, texts: list[str]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def model_ceiling(texts: list[str]) -> tuple[float, float]:
     """(ms per window alone, ms per window in runs of 32) for the harm model's session."""
     from guardrail.backends.local.harm import default_harm_analyzer
 
@@ -94,7 +94,7 @@ async def main() -> None:
         conc.append(rate)
         lat += latencies
     s, c = statistics.median(seq), statistics.median(conc)
-    alone, batched = model_ceiling(guard, prompts(args.n, seed=99))
+    alone, batched = model_ceiling(prompts(args.n, seed=99))
     print(machine())
     print(f"{args.n} short prompts, default Guard (harm on), median of {args.rounds} rounds")
     print(f"  sequential : {s:7.1f} checks/s")

@@ -116,17 +116,6 @@ def half_of(row: dict) -> int:
     return int(hashlib.sha1(row["text"].encode("utf-8")).hexdigest(), 16) % 2
 
 
-def english_sources() -> dict[str, str]:
-    """Every source with English rows in ../shared/data and its licence: what train_harm.py reads."""
-    found: dict[str, set[str]] = {}
-    for path in sorted(th.DATA.glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
-            row = json.loads(line)
-            if row.get("lang") == "en":
-                found.setdefault(th.source_of(row), set()).add(str(row.get("license")))
-    return {k: ", ".join(sorted(v)) for k, v in sorted(found.items()) if k not in th.HOLDOUT_SOURCES}
-
-
 def write_notice(out: Path, parts: list[tuple[str, float]], provenance: str) -> None:
     lines = [
         "guardrail harm model (harm_minilm) - notice",
@@ -144,7 +133,8 @@ def write_notice(out: Path, parts: list[tuple[str, float]], provenance: str) -> 
         "Training data of those fine-tunes: English rows of ../shared/data (read, never redistributed",
         "here; see its README for each upstream repository and the label mapping). Source: licence (SPDX)",
     ]
-    lines += [f"  {name}: {licence}" for name, licence in english_sources().items()]
+    sources = th.source_licences(lang="en")
+    lines += [f"  {name}: {sources[name]}" for name in sorted(sources) if name not in th.HOLDOUT_SOURCES]
     lines += [
         "  guardrail-authored: scripts/harm_data/ and the contrast templates of scripts/train_harm.py,",
         "    written for guardrail (the project's licence)",
@@ -168,12 +158,7 @@ def main() -> None:
     sources = [(p, hashlib.sha1(Path(p, "model.onnx").read_bytes()).hexdigest()) for p, _ in parts if p != "base"]
     soup(parts, out)
     _, dev, calib, holdout = th.load_shared(random.Random(th.SEED))
-    th.write_config(out, None)  # provisional knots: scores do not depend on them
-    scores = th.score_rows(out, calib)
-    lengths = np.array([len(r["text"]) for r in calib])
-    benign = [i for i, r in enumerate(calib) if all(r["labels"].get(c) == 0 for c in th.CATS)]
-    strata = [scores[[i for i in benign if lo <= lengths[i] < hi]] for lo, hi in th.LENGTH_STRATA]
-    th.write_config(out, th.calibrate(strata))
+    strata = th.calibrate_folder(out, calib)
     held = th.score_rows(out, holdout)
     figures = {"dev_figures": th.figures_for(dev, th.score_rows(out, dev)),
                "holdout_figures": th.figures_for(holdout, held)}

@@ -736,15 +736,20 @@ def write_config(out: Path, knots: dict[str, list[list[float]]] | None) -> None:
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
 
 
-def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], holdout_rows: list[dict],
-               n_train: int, args, epoch: int) -> None:  # type: ignore[no-untyped-def]
+def calibrate_folder(out: Path, calib_rows: list[dict]) -> list[np.ndarray]:
+    """Write ``out``'s config.json with knots set on the calib rows; the benign strata used."""
     write_config(out, None)  # provisional knots: scores do not depend on them
     calib = score_rows(out, calib_rows)
     lengths = np.array([len(r["text"]) for r in calib_rows])
     benign = [i for i, r in enumerate(calib_rows) if all(r["labels"].get(c) == 0 for c in CATS)]
     strata = [calib[[i for i in benign if lo <= lengths[i] < hi]] for lo, hi in LENGTH_STRATA]
-    knots = calibrate(strata)
-    write_config(out, knots)
+    write_config(out, calibrate(strata))
+    return strata
+
+
+def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], holdout_rows: list[dict],
+               n_train: int, args, epoch: int) -> None:  # type: ignore[no-untyped-def]
+    strata = calibrate_folder(out, calib_rows)
     dev = figures_for(dev_rows, score_rows(out, dev_rows))
     held = figures_for(holdout_rows, score_rows(out, holdout_rows))
     print("hash-split dev", json.dumps(dev, indent=1))
@@ -760,13 +765,15 @@ def report_dev(out: Path, dev_rows: list[dict], calib_rows: list[dict], holdout_
     }, indent=1) + "\n")
 
 
-def source_licences() -> dict[str, str]:
-    """SPDX licence of each source, as ../shared/data records it per row."""
+def source_licences(lang: str | None = None) -> dict[str, str]:
+    """SPDX licence of each source (with rows in ``lang``, if given), as ../shared/data
+    records it per row."""
     out: dict[str, set[str]] = {}
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.open(encoding="utf-8"):
             row = json.loads(line)
-            out.setdefault(row["source"].split("/")[0], set()).add(str(row.get("license")))
+            if lang is None or row.get("lang") == lang:
+                out.setdefault(source_of(row), set()).add(str(row.get("license")))
     return {k: ", ".join(sorted(v)) for k, v in out.items()}
 
 

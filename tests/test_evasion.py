@@ -103,19 +103,25 @@ def test_leetspeak_inside_a_word_reads_as_letters(word, rnd):
 SMALL_CAPS = "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡxʏᴢ"  # Unicode has no small capital x: x stays x
 
 
+def _block(lower: int, upper: int, digits: str) -> dict[int, str]:
+    """A translation table: a-z from ``lower``, A-Z from ``upper``, 0-9 as ``digits``."""
+    return {**{ord(c): chr(lower + k) for k, c in enumerate(string.ascii_lowercase)},
+            **{ord(c): chr(upper + k) for k, c in enumerate(string.ascii_uppercase)},
+            **{ord(c): d for c, d in zip(string.digits, digits)}}
+
+
+STYLES = {
+    "fullwidth": _block(0xFF41, 0xFF21, "".join(chr(0xFF10 + k) for k in range(10))),
+    "bold": _block(0x1D41A, 0x1D400, "".join(chr(0x1D7CE + k) for k in range(10))),
+    "circled": _block(0x24D0, 0x24B6, "\u24ea" + "".join(chr(0x2460 + k) for k in range(9))),
+    "small caps": {**{ord(c): sc for c, sc in zip(string.ascii_lowercase, SMALL_CAPS)},
+                   **{ord(c): sc for c, sc in zip(string.ascii_uppercase, SMALL_CAPS)}},
+}
+
+
 def styled(word: str, style: str) -> str:
     """``word`` (ASCII letters and digits) in another Unicode block."""
-    def one(c: str) -> str:
-        if c.isdigit():
-            if style == "small caps":
-                return c
-            return chr({"fullwidth": 0xFF10, "bold": 0x1D7CE, "circled": 0x2460 - 1}[style] + int(c)) \
-                if not (style == "circled" and c == "0") else "\u24ea"
-        if style == "small caps":
-            return SMALL_CAPS[ord(c.lower()) - 97]
-        base = {"fullwidth": (0xFF41, 0xFF21), "bold": (0x1D41A, 0x1D400), "circled": (0x24D0, 0x24B6)}[style]
-        return chr(base[0] + ord(c) - 97) if c.islower() else chr(base[1] + ord(c) - 65)
-    return "".join(one(c) for c in word)
+    return word.translate(STYLES[style])
 
 
 STYLED_WORD = st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=9)

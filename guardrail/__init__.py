@@ -2,71 +2,72 @@
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
-
-from ._decision import mask_spans
-from ._exceptions import (
-    BackendError,
-    BackendTimeoutError,
-    ConfigurationError,
-    ConflictError,
-    ContentBlockedError,
-    EmptyTextError,
-    GuardrailError,
-    InvalidInputError,
-    LimitExceededError,
-    NotFoundError,
-    PolicyError,
-    ResourceError,
-    StoreError,
-    TextTooLongError,
-    UnsupportedInputError,
-)
-from ._guard import Guard
-from ._models import (
-    Decision,
-    Direction,
-    Finding,
-    FindingKind,
-    HarmCategory,
-    OutputType,
-    Span,
-    Verdict,
-    to_four_levels,
-)
-from ._policy import (
-    Action,
-    BlocklistRule,
-    CategoryRule,
-    DirectionPolicy,
-    FailMode,
-    HarmRule,
-    IncidentRule,
-    Policy,
-)
-from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
-from ._store import BaseStore, Store, StoreStatus, default_store_path, open_store
-from ._streaming import StreamFilter
-from .backends._base import Backend
+import importlib as _importlib
+import sys as _sys
 
 __version__ = "0.1.0"
 
+# Every public name loads with its module when first named, not on `import guardrail`:
+# pydantic (the models and the policy) costs ~250 ms, numpy and ONNX Runtime (the local
+# engine) more, and a CLI's --help or an app's start-up should not pay for what it never uses.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "._policy": ("Action", "BlocklistRule", "CategoryRule", "DirectionPolicy", "FailMode", "HarmRule", "IncidentRule", "Policy"),
+    ".backends._base": ("Backend",),
+    "._exceptions": ("BackendError", "BackendTimeoutError", "ConfigurationError", "ConflictError", "ContentBlockedError", "EmptyTextError", "GuardrailError", "InvalidInputError", "LimitExceededError", "NotFoundError", "PolicyError", "ResourceError", "StoreError", "TextTooLongError", "UnsupportedInputError"),
+    "._store": ("BaseStore", "Store", "StoreStatus", "default_store_path", "open_store"),
+    "._models": ("Decision", "Direction", "Finding", "FindingKind", "HarmCategory", "OutputType", "Span", "Verdict", "to_four_levels"),
+    "._guard": ("Guard",),
+    ".backends.local": ("LocalEngine",),
+    "._streaming": ("StreamFilter",),
+    "._resources": ("TextBlocklist", "TextBlocklistItem", "TextBlocklistItemInput"),
+    "._decision": ("mask_spans",),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+from . import _exceptions  # noqa: E402,F401
+
 if _TYPE_CHECKING:
+    from ._policy import Action, BlocklistRule, CategoryRule, DirectionPolicy, FailMode, HarmRule, IncidentRule, Policy
+    from .backends._base import Backend
+    from ._exceptions import BackendError, BackendTimeoutError, ConfigurationError, ConflictError, ContentBlockedError, EmptyTextError, GuardrailError, InvalidInputError, LimitExceededError, NotFoundError, PolicyError, ResourceError, StoreError, TextTooLongError, UnsupportedInputError
+    from ._store import BaseStore, Store, StoreStatus, default_store_path, open_store
+    from ._models import Decision, Direction, Finding, FindingKind, HarmCategory, OutputType, Span, Verdict, to_four_levels
+    from ._guard import Guard
     from .backends.local import LocalEngine
+    from ._streaming import StreamFilter
+    from ._resources import TextBlocklist, TextBlocklistItem, TextBlocklistItemInput
+    from ._decision import mask_spans
 
 
 def __getattr__(name: str) -> _Any:
-    # The local engine (numpy, ONNX Runtime) loads when first named, not on import.
-    if name == "LocalEngine":
-        from .backends.local import LocalEngine
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module, __name__), name)
+    _bind(name, value)
+    _bind_loaded()
+    return value
 
-        _rehome(LocalEngine)
-        globals()[name] = LocalEngine
-        return LocalEngine
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def _bind(name: str, value: _Any) -> None:
+    globals()[name] = value
+    _rehome(value)
+
+
+def _bind_loaded() -> None:
+    # Bind the names of every module loaded so far, not only the one asked for, so a
+    # Verdict reads guardrail.Verdict however its module came to be imported. Only what
+    # a module has defined: a lazy package (backends.local) stays lazy.
+    for module, names in _MODULES.items():
+        loaded = _sys.modules.get(__name__ + module)
+        for name in names:
+            if loaded is not None and name not in globals() and name in vars(loaded):
+                _bind(name, vars(loaded)[name])
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "LocalEngine"})
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "Action",
@@ -126,6 +127,4 @@ def _rehome(obj: _Any) -> None:
             pass
 
 
-for _name in __all__:
-    _rehome(globals().get(_name))  # LocalEngine is rehomed when first loaded
-del _name
+_bind_loaded()  # the exceptions: cheap, and tracebacks should name guardrail.PolicyError

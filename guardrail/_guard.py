@@ -205,7 +205,9 @@ class Guard:
                 logger.warning("guardrail %s policy: %s", direction.value, note)
         if any(plan.request.harm for plan in self._plans.values()):
             # Load the language identifier now, off the first check's path (about a second).
-            threading.Thread(target=_language.load, name="guardrail-language-load", daemon=True).start()
+            # Not a daemon: one frozen mid-import at exit keeps the import lock, and the
+            # next import while the interpreter shuts down (a warning's) waits forever.
+            threading.Thread(target=_language.load, name="guardrail-language-load").start()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._loop_lock = threading.Lock()

@@ -296,3 +296,21 @@ async def test_reason_states_severity_on_the_reported_scale():
     verdict = decide(policy, Direction.PROMPT, "x", [hit])
     assert verdict.findings[0].severity == 6
     assert verdict.reason == "harm:Violence=6"
+
+
+def test_a_process_that_exits_right_after_making_a_guard_exits(tmp_path):
+    # A daemon thread frozen at interpreter exit while importing holds the import lock;
+    # the next import (here: the warning for a never-awaited check, printed while the
+    # interpreter shuts down) then waited forever. The Guard's background load must end
+    # with the process instead.
+    import subprocess
+    import sys
+
+    code = (
+        "import guardrail\n"
+        f"g = guardrail.Guard(store={str(tmp_path / 'store.db')!r})\n"
+        "pending = g.check_prompt('hello')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "never awaited" in out.stderr

@@ -1,8 +1,11 @@
 """A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
 "k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes,
-letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ") and HTML's numeric
-character references ("&#107;ill") read as the words they stand for. The harm analyzer
+letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ"), HTML's numeric
+character references ("&#107;ill"), letters apart by any mix of short separators
+("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
+tag characters (invisible, but a model reads them as ASCII) and text a right-to-left
+override shows reversed ("\u202ellik" shows "kill") read as the words they stand for. The harm analyzer
 scores this reading beside the text as it is and keeps the worse score per category, so a
 reading can raise a score, never lower it. Every character of the reading remembers the
 original character it came from, so spans still point into the original text.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
@@ -43,11 +47,22 @@ _SLANG = {"kys": "kill yourself", "kms": "kill myself", "unalive": "kill", "unal
 # letters they show.
 # Small capitals ("ᴋɪʟʟ") have no NFKC form; "fancy text" generators use them as letters.
 _SMALL_CAPS = dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz"))  # no small x
-_COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\u2460-\u24ff"
+_COMPAT = re.compile("[\u00aa\u00b2\u00b3\u00b9\u00ba\u1d2c-\u1d6a\u2070-\u209f\u2160-\u217f\u2460-\u24ff"
                      "\uff10-\uff5a\U0001d400-\U0001d7ff\U0001f130-\U0001f149"
                      + "".join(_SMALL_CAPS) + "]")
 _ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric character references
-_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_COMPAT.pattern}")
+# Tag characters shadow printable ASCII and render as nothing, yet models read them as the
+# ASCII they shadow ("ASCII smuggling"): read them so. Fillers render as a blank: a space.
+_TAGS = "\U000e0020-\U000e007e"
+_BLANKS = {"\u2800": " ", "\u3164": " ", "\uffa0": " "}  # Braille blank, Hangul fillers
+_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
+# A right-to-left override shows the letters after it reversed, up to a pop or a line end.
+_OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
+# Single letters apart by one to three separators of any mix: whitespace,
+# dots, dashes, symbols, emoji (not , ; : ! ? quotes or brackets, which end words in prose,
+# nor the symbols leetspeak uses as letters).
+_GAP = r"(?:[\s_]|[^\w\s!?,;:\"'()@$|+\u2018\u2019\u201c\u201d\u00ab\u00bb])"
+_LETTERED = re.compile(rf"(?<![\w'\u2019])(?:[^\W\d_]{_GAP}{{1,3}}){{2,}}[^\W\d_](?![^\W_])")
 _SEP = ".-_*·/~"
 _EDGE = "!?.,;:\"'()"  # punctuation around a word, kept as typed
 _UNIT = r"(?:[^\W_]|[@$!|+])"  # a letter or digit, or a symbol leetspeak uses as a letter
@@ -83,12 +98,22 @@ class Reading:
         # Where each character's source ends: past a whole "&#107;", not one character in.
         self.ends = ends
 
+    def end(self, k: int) -> int:
+        """Where the source of the reading's character ``k`` ends in the original."""
+        return self.ends[k] if self.ends is not None else self.index[k] + 1
+
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the reading's ``[start, end)``."""
         if end <= start:
             at = self.index[min(start, len(self.index) - 1)] if self.index else 0
             return at, at
-        return self.index[start], self.ends[end - 1] if self.ends is not None else self.index[end - 1] + 1
+        # min and max, not the ends: letters after a right-to-left override are reversed
+        return min(self.index[start:end]), max(self.end(k) for k in range(start, end))
+
+    def then(self, inner: Reading) -> Reading:
+        """``inner``, a reading of this reading's text, mapped to this reading's original."""
+        return Reading(inner.text, [self.index[i] for i in inner.index],
+                       [self.end(inner.end(k) - 1) for k in range(len(inner.text))])
 
 
 def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
@@ -97,20 +122,47 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     ``words`` (known whole words, lower case) lets letters spaced out across several words
     ("k i l l y o u r s e l f") be split back into words; without it they read as one.
     """
+    result: Reading | None = None
+    for stage in (_shown_order, _compat_reading, lambda t: _joined_letters(t, words), lambda t: _read(t, words)):
+        step = stage(result.text if result is not None else text)
+        if step is not None:
+            result = step if result is None else result.then(step)
+    return result
+
+
+def _shown_order(text: str) -> Reading | None:
+    """Letters after a right-to-left override in the order they are shown."""
+    if "\u202e" not in text:
+        return None
+    out: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in _OVERRIDE.finditer(text):
+        run = m.group(1)
+        if any(unicodedata.bidirectional(c) in ("R", "AL") for c in run):
+            continue  # Hebrew or Arabic: already written in the order it is read
+        out.append(text[pos : m.start(1)])
+        index.extend(range(pos, m.start(1)))
+        out.append(run[::-1])
+        index.extend(range(m.end(1) - 1, m.start(1) - 1, -1))
+        pos = m.end(1)
+    if not out:
+        return None
+    out.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    return Reading("".join(out), index)
+
+
+def _compat_reading(text: str) -> Reading | None:
     compat = compat_letters(text)
-    if compat is None:
-        return _read(text, words)
-    folded, where, ends = compat
-    inner = _read(folded, words)
-    if inner is None:
-        return Reading(folded, where, ends)
-    return Reading(inner.text, [where[i] for i in inner.index], [ends[i] for i in inner.index])
+    return Reading(*compat) if compat is not None else None
 
 
 def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
-    """``text`` with compatibility letters as the ASCII ones they show and numeric character
-    references ("&#107;") as the letters they encode, with each character's original start
-    and end; None when it has neither."""
+    """``text`` with compatibility letters as the ASCII ones they show, numeric character
+    references ("&#107;") as the letters they encode, tag characters as the ASCII they
+    shadow and blank fillers as spaces, with each character's original start and end;
+    None when it has none of these."""
     out: list[str] = []
     index: list[int] = []
     ends: list[int] = []
@@ -136,6 +188,8 @@ def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
 
 def _shown(m: re.Match[str]) -> str | None:
     """The ASCII letter or digit a character or reference shows, or None."""
+    if len(m.group()) == 1 and ("\U000e0020" <= m.group() <= "\U000e007e" or m.group() in _BLANKS):
+        return _BLANKS.get(m.group()) or chr(ord(m.group()) - 0xE0000)
     if m.group(1) is not None:
         code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
         shown = chr(code) if code <= 0x10FFFF else ""
@@ -143,6 +197,72 @@ def _shown(m: re.Match[str]) -> str | None:
         shown = m.group()
     plain = _SMALL_CAPS.get(shown) or unicodedata.normalize("NFKC", shown)
     return plain if plain.isascii() and plain.isalnum() else None
+
+
+def _joined_letters(text: str, words: AbstractSet[str] | None) -> Reading | None:
+    """Single letters apart by short separators of any kind joined into words.
+
+    Word breaks: where every gap is whitespace, the gaps wider than the narrowest ("y o u
+    s h o u l d" reads "you  should"); else gaps of whitespace alone, and gaps with
+    whitespace that are not the run's commonest ("I k - i - l - l" reads "I kill",
+    "k.i.l.l y.o.u" "kill you", "k.i-l_l" "kill"; but "k.i-l l" reads "kil l"). Breaks are kept as typed. Digits are neither letters nor
+    separators here: "1.2" and "a 2.5" stay as typed. Runs one space or one separator apart are left to ``_read``,
+    which also reads leetspeak in them.
+    """
+    if _LETTERED.search(text) is None:
+        return None
+    out: list[str] = []
+    index: list[int] = []
+    pos = 0
+    for m in _LETTERED.finditer(text):
+        units = [k for k in range(m.start(), m.end()) if text[k].isalpha()]
+        gaps = [text[a + 1 : b] for a, b in zip(units, units[1:])]
+        if len(set(gaps)) == 1 and (gaps[0] == " " or gaps[0] in _SEP):
+            continue
+        # Known words are cut apart only where letters are apart by whitespace alone, as
+        # "k i l l y o u" is; "k.i.l.l" is one word.
+        blank_run = all(g.isspace() for g in gaps)
+        if blank_run:
+            narrow = min(len(g) for g in gaps)
+            breaks = [len(g) > narrow for g in gaps]
+        else:  # whitespace alone is a break, so is whitespace in a gap not the commonest
+            common = Counter(gaps).most_common(1)[0][0]
+            breaks = [g.isspace() or (g != common and any(c.isspace() for c in g)) for g in gaps]
+        out.append(text[pos : m.start()])
+        index.extend(range(pos, m.start()))
+        piece = [units[0]]
+        for k, is_break in zip(units[1:], breaks):
+            if is_break:
+                _append_word(out, index, text, piece, words if blank_run else None)
+                out.append(text[piece[-1] + 1 : k])
+                index.extend(range(piece[-1] + 1, k))
+                piece = []
+            piece.append(k)
+        _append_word(out, index, text, piece, words if blank_run else None)
+        pos = m.end()
+    if not out:
+        return None
+    out.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    joined = "".join(out)
+    return Reading(joined, index) if joined != text else None
+
+
+def _append_word(out: list[str], index: list[int], text: str, letters: list[int], words: AbstractSet[str] | None) -> None:
+    """The letters at ``letters`` as one word, or as known words if they spell several;
+    fewer than three (as ``_read`` does) as typed."""
+    if len(letters) < 3:
+        out.append(text[letters[0] : letters[-1] + 1])
+        index.extend(range(letters[0], letters[-1] + 1))
+        return
+    word = "".join(text[k] for k in letters)
+    cuts = set(_segment(word.lower(), words)) if words is not None and len(word) >= 6 else set()
+    for n, k in enumerate(letters):
+        if n in cuts:
+            out.append(" ")
+            index.append(k)
+        out.append(text[k])
+        index.append(k)
 
 
 def _read(text: str, words: AbstractSet[str] | None) -> Reading | None:
@@ -203,22 +323,31 @@ def _merge_spaced(
     return out
 
 
+_UNKNOWN_LETTER = 0.3  # what a letter outside the vocabulary costs, beside 1 per piece
+# Words of one or two letters: a vocabulary's others ("g", "ni", "er") are word pieces.
+_SHORT_WORDS = frozenset("a i am an as at be by do go he hi if in is it me my no of oh ok on or so to up "
+                         "us we ya ye yo".split())
+
+
 def _segment(letters: str, words: AbstractSet[str]) -> list[int]:
-    """Where to cut ``letters`` into the fewest known words (empty if it cannot be)."""
+    """Where to cut ``letters`` into the fewest pieces, preferring known words: a piece
+    costs 1, plus 0.3 a letter if the vocabulary lacks it, so a word it lacks stays whole
+    between known ones ("goodniggeruser" is "good nigger user"). Of words of one or two
+    letters only common ones count: a vocabulary's "g", "ni" and "er" would cut
+    "n i g g e r" into "ni g g er". Empty if the best is one piece."""
     n = len(letters)
-    best: list[tuple[int, int] | None] = [None] * (n + 1)  # (words so far, previous cut)
-    best[0] = (0, 0)
+    best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n  # (cost so far, previous cut)
     for end in range(1, n + 1):
         for start in range(max(0, end - 20), end):
-            prev = best[start]
-            if prev is not None and letters[start:end] in words and (best[end] is None or prev[0] + 1 < best[end][0]):
-                best[end] = (prev[0] + 1, start)
-    if best[n] is None or best[n][0] < 2:
-        return []
+            word = letters[start:end]
+            known = word in words and (len(word) > 2 or word in _SHORT_WORDS)
+            cost = best[start][0] + 1 + (0 if known else _UNKNOWN_LETTER * len(word))
+            if cost < best[end][0]:
+                best[end] = (cost, start)
     cuts = []
     at = n
     while at > 0:
-        at = best[at][1]  # type: ignore[index]
+        at = best[at][1]
         if at:
             cuts.append(at)
     return sorted(cuts)

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardrail._matching import Term, TermMatcher, fold
 
@@ -68,3 +70,28 @@ def test_overlapping_and_duplicate_terms_all_reported():
 def test_empty_matcher_and_fold():
     assert TermMatcher([]).find("anything") == []
     assert fold("  Hello\n\tWORLD ") == "hello world"
+
+
+def hidden(text):
+    """``text`` in Unicode tag characters: invisible, but a model reads them as ASCII.
+    Only printable ASCII has a tag character; the rest stays as typed."""
+    return "".join(chr(0xE0000 + ord(c)) if " " <= c <= "~" else c for c in text)
+
+
+def test_terms_hidden_in_tag_characters_are_found(matcher):
+    text = "please " + hidden("project aurora") + " now"
+    assert found(matcher, text) == [("aurora", hidden("project aurora"))]
+    # tags splitting a term still read as nothing: the term is found through them too
+    assert found(matcher, "a" + hidden("  ") + "ss") == [("ass", "a" + hidden("  ") + "ss")]
+    assert found(matcher, "x" + hidden("ass")) == []  # "xass" is one word
+
+
+@given(st.lists(st.sampled_from(["ass", "bass", "as", "s", "a", " ", "!", "\n"]), max_size=12).map("".join),
+       st.integers(0, 40), st.integers(0, 40))
+def test_a_term_found_in_plain_text_is_found_with_any_part_hidden(text, a, b):
+    # a model reads the hidden part as the text; a person sees it as nothing (so a hidden
+    # space can join a term, which is found too)
+    matcher = TermMatcher([Term("ass", "ass")])
+    a, b = sorted((min(a, len(text)), min(b, len(text))))
+    typed = text[:a] + hidden(text[a:b]) + text[b:]
+    assert {(m.start, m.end) for m in matcher.find(text)} <= {(m.start, m.end) for m in matcher.find(typed)}

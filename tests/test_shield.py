@@ -122,6 +122,21 @@ def test_invisible_characters_do_not_hide_an_attack(text, invisible, every):
     assert SHIELD.score(disguised).detected
 
 
+def _hidden(text: str) -> str:
+    return "".join(chr(0xE0000 + ord(c)) if " " <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize("way", ["tags", "tags after prose", "override"])
+def test_an_attack_hidden_from_a_reader_is_read_as_a_model_reads_it(shield, way):
+    # Tag characters render as nothing and a right-to-left override shows text reversed:
+    # a person reviewing a page sees no instruction, a model reads one.
+    planted = {"tags": _hidden(ATTACKS[0]), "tags after prose": HUMAN_DOC + " " + _hidden(ATTACKS[0]),
+               "override": "\u202e" + ATTACKS[0][::-1]}[way]
+    _, [doc] = shield.analyze("Summarise this page.", [planted])
+    assert doc.detected, way
+    assert doc.span is not None and 0 <= doc.span.start < doc.span.end <= len(planted)
+
+
 # -- policy and Guard --------------------------------------------------------------------
 
 async def test_policy_blocks_flags_and_reads_documents(tmp_path):

@@ -22,14 +22,20 @@ FILLER = [
 ]
 
 
-def variant(term: str, sep: str, fullwidth: bool, invisible: bool, upper: bool) -> str:
+def hidden(text: str) -> str:
+    """``text`` in Unicode tag characters: invisible, but a model reads them as ASCII."""
+    return "".join(chr(0xE0000 + ord(c)) if " " <= c <= "~" else c for c in text)
+
+
+def variant(term: str, sep: str, fullwidth: bool, invisible: bool, upper: bool, tags: bool = False) -> str:
     words = term.split(" ")
     text = sep.join(words)
     if fullwidth:
         text = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
     if invisible and len(text) > 3:
         text = text[:2] + "\u200b" + text[2:]
-    return text.upper() if upper else text
+    text = text.upper() if upper else text
+    return hidden(text) if tags and not fullwidth else text
 
 
 term_variants = st.builds(
@@ -39,19 +45,21 @@ term_variants = st.builds(
     st.booleans(),
     st.booleans(),
     st.booleans(),
+    st.booleans(),
 )
 pieces = st.lists(st.one_of(st.sampled_from(FILLER), term_variants), min_size=1, max_size=14)
 
 
 def texts(with_block: bool = False):
-    def build(parts, sep, block_at):
+    def build(parts, sep, block_at, tags):
         text = sep.join(parts)
         if with_block:
             pos = block_at % (len(text) + 1)
-            text = text[:pos] + " " + BLOCK_TERM.replace(" ", "\n") + " " + text[pos:]
+            term = BLOCK_TERM.replace(" ", "\n")
+            text = text[:pos] + " " + (hidden(term) if tags else term) + " " + text[pos:]
         return text
 
-    return st.builds(build, pieces, st.sampled_from([" ", "", "\n"]), st.integers(0, 10_000))
+    return st.builds(build, pieces, st.sampled_from([" ", "", "\n"]), st.integers(0, 10_000), st.booleans())
 
 
 def split(text: str, cuts: list[int]) -> list[str]:
@@ -117,9 +125,9 @@ def test_block_term_never_reaches_the_consumer(guard, text, cuts):
     delivered = "".join(out)
     assert f.blocked and delivered.endswith(refusal)
     before = delivered[: -len(refusal)]
-    start = text.index("hunter2")
+    start = text.index("hunter2") if "hunter2" in text else text.index(hidden("hunter2"))
     assert len(before) <= start  # nothing of the blocked term before the refusal
-    assert "hunter" not in before
+    assert "hunter" not in before and hidden("hunter") not in before
 
 
 def test_the_reported_leaks_are_closed(guard):

@@ -4,8 +4,9 @@
 letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ"), HTML's numeric
 character references ("&#107;ill"), letters apart by any mix of short separators
 ("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
-tag characters (invisible, but a model reads them as ASCII) and text a right-to-left
-override shows reversed ("\u202ellik" shows "kill") read as the words they stand for. The harm analyzer
+tag characters (invisible, but a model reads them as ASCII), text a right-to-left
+override shows reversed ("\u202ellik" shows "kill") and emoji typed for a word ("I am going
+to 🔪 you", "kill all ✡️") read as the words they stand for. The harm analyzer
 scores this reading beside the text as it is and keeps the worse score per category, so a
 reading can raise a score, never lower it. Every character of the reading remembers the
 original character it came from, so spans still point into the original text.
@@ -56,6 +57,19 @@ _ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric 
 _TAGS = "\U000e0020-\U000e007e"
 _BLANKS = {"\u2800": " ", "\u3164": " ", "\uffa0": " "}  # Braille blank, Hangul fillers
 _FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
+# Emoji typed in a word's place: the tokenizer reads every emoji as unknown, so "I am going to
+# 🔪 you" or "kill all ✡️" scored as harmless. Only emoji with one plain reading in a threat
+# or in hate (weapons, death, faith and identity symbols, animals used to dehumanise);
+# not food or hand signs, whose everyday use would read as sexual or rude.
+_EMOJI_WORDS = {
+    "🔪": "knife", "🗡": "dagger", "⚔": "swords", "🔫": "gun", "💣": "bomb", "🧨": "dynamite",
+    "🪓": "axe", "⚰": "coffin", "🪦": "grave", "🩸": "blood", "🪢": "rope", "💊": "pills",
+    "🏳️‍🌈": "gay", "🏳‍🌈": "gay", "🏳️‍⚧️": "trans", "🏳‍⚧": "trans", "✡": "jewish", "☪": "muslim",
+    "✝": "christian", "🕉": "hindu", "🐒": "monkey", "🐵": "monkey", "🦍": "gorilla", "🦧": "ape",
+    "🐷": "pig", "🐖": "pig", "🐀": "rat", "🐁": "rat", "🪳": "cockroach", "🐍": "snake", "🦠": "virus",
+}
+_EMOJI = re.compile("(" + "|".join(re.escape(e) for e in sorted(_EMOJI_WORDS, key=len, reverse=True))
+                    + ")[\ufe0f\U0001f3fb-\U0001f3ff]*")
 # A right-to-left override shows the letters after it reversed, up to a pop or a line end.
 _OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
 # Single letters apart by one to three separators of any mix: whitespace,
@@ -123,7 +137,8 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     ("k i l l y o u r s e l f") be split back into words; without it they read as one.
     """
     result: Reading | None = None
-    for stage in (_shown_order, _compat_reading, lambda t: _joined_letters(t, words), lambda t: _read(t, words)):
+    for stage in (_shown_order, _compat_reading, _emoji_read, lambda t: _joined_letters(t, words),
+                  lambda t: _read(t, words)):
         step = stage(result.text if result is not None else text)
         if step is not None:
             result = step if result is None else result.then(step)
@@ -151,6 +166,32 @@ def _shown_order(text: str) -> Reading | None:
     out.append(text[pos:])
     index.extend(range(pos, len(text)))
     return Reading("".join(out), index)
+
+
+def _emoji_read(text: str) -> Reading | None:
+    """Emoji of ``_EMOJI_WORDS`` as their words, apart from the letters around them."""
+    if text.isascii() or _EMOJI.search(text) is None:
+        return None
+    out: list[str] = []
+    index: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _EMOJI.finditer(text):
+        out.append(text[pos : m.start()])
+        index.extend(range(pos, m.start()))
+        ends.extend(range(pos + 1, m.start() + 1))
+        word = _EMOJI_WORDS[m.group(1)]  # past any variation selector or skin tone
+        before = m.start() > 0 and (text[m.start() - 1].isalnum() or m.start() == pos and pos > 0)
+        after = m.end() < len(text) and text[m.end()].isalnum()
+        word = (" " if before else "") + word + (" " if after else "")
+        out.append(word)
+        index.extend([m.start()] * len(word))
+        ends.extend([m.end()] * len(word))
+        pos = m.end()
+    out.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return Reading("".join(out), index, ends)
 
 
 def _compat_reading(text: str) -> Reading | None:

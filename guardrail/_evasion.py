@@ -6,7 +6,8 @@ character references ("&#107;ill"), letters apart by any mix of short separators
 ("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
 tag characters (invisible, but a model reads them as ASCII), text a right-to-left
 override shows reversed ("\u202ellik" shows "kill") and emoji typed for a word ("I am going
-to 🔪 you", "kill all ✡️") read as the words they stand for. The harm analyzer
+to 🔪 you", "kill all ✡️") and words cut in two ("ki ll", "sui-cide") read as the words
+they stand for. The harm analyzer
 scores this reading beside the text as it is and keeps the worse score per category, so a
 reading can raise a score, never lower it. Every character of the reading remembers the
 original character it came from, so spans still point into the original text.
@@ -70,6 +71,20 @@ _EMOJI_WORDS = {
 }
 _EMOJI = re.compile("(" + "|".join(re.escape(e) for e in sorted(_EMOJI_WORDS, key=len, reverse=True))
                     + ")[\ufe0f\U0001f3fb-\U0001f3ff]*")
+# Words a filter looks for, cut in two to slip past it ("ki ll", "sui-cide", "n igger"):
+# two pieces that spell one of these are read as it, unless both are words themselves
+# ("be heading" stays). Harm-bearing words only: a join can only raise a score.
+_CUT_WORDS = frozenset("""
+kill kills killed killing killer murder murdered murdering murderer stab stabbed stabbing shoot
+shooting behead beheading beheaded bomb bombing bomber massacre slaughter strangle strangled torture
+tortured genocide terrorist terrorism rape raped raping rapist die suicide suicidal overdose
+selfharm hang hanging lynch lynching cutting nigger niggers nigga niggas faggot faggots fag fags kike
+kikes spic spics chink chinks retard retards retarded tranny trannies dyke wetback raghead towelhead
+nazi nazis hitler porn porno pussy dick cock penis vagina nude nudes naked fuck fucking fucked
+blowjob whore whores slut sluts bitch bitches pedophile paedophile molest molested molester incest
+""".split())
+_CUT_GAP = re.compile(r"[ \t]|[ \t]?[-.\n][ \t]?|\r\n")
+_PIECE = re.compile(r"[^\W\d_]{1,12}(?![^\W\d_])")
 # A right-to-left override shows the letters after it reversed, up to a pop or a line end.
 _OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
 # Single letters apart by one to three separators of any mix: whitespace,
@@ -138,7 +153,7 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     """
     result: Reading | None = None
     for stage in (_shown_order, _compat_reading, _emoji_read, lambda t: _joined_letters(t, words),
-                  lambda t: _read(t, words)):
+                  lambda t: _read(t, words), lambda t: _rejoined(t, words)):
         step = stage(result.text if result is not None else text)
         if step is not None:
             result = step if result is None else result.then(step)
@@ -304,6 +319,34 @@ def _append_word(out: list[str], index: list[int], text: str, letters: list[int]
             index.append(k)
         out.append(text[k])
         index.append(k)
+
+
+def _rejoined(text: str, words: AbstractSet[str] | None) -> Reading | None:
+    """Two pieces of a word of ``_CUT_WORDS`` cut apart by a space, hyphen, dot or line
+    break joined again, unless both pieces are words (known words of three letters or
+    more, or common short ones; without a vocabulary, any three letters or more)."""
+    pieces = [m for m in _PIECE.finditer(text) if m.start() == 0 or not (text[m.start() - 1].isalnum()
+                                                                         or text[m.start() - 1] in "'\u2019")]
+    joins = []
+    for a, b in zip(pieces, pieces[1:]):
+        if (a.group() + b.group()).lower() in _CUT_WORDS and _CUT_GAP.fullmatch(text, a.end(), b.start()) \
+                and not (_is_word(a.group(), words) and _is_word(b.group(), words)):
+            if not joins or joins[-1][1] <= a.start():  # a piece joins one neighbour at most
+                joins.append((a.end(), b.start()))
+    if not joins:
+        return None
+    keep = [k for k in range(len(text)) if not any(gap_start <= k < gap_end for gap_start, gap_end in joins)]
+    return Reading("".join(text[k] for k in keep), keep)
+
+
+_PREFIXES = frozenset("re un de ex co".split())  # "who re-runs" is not "whore-runs"
+
+
+def _is_word(piece: str, words: AbstractSet[str] | None) -> bool:
+    low = piece.lower()
+    if len(low) < 3:
+        return low in _SHORT_WORDS or low in _PREFIXES
+    return words is None or low in words
 
 
 def _read(text: str, words: AbstractSet[str] | None) -> Reading | None:

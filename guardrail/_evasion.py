@@ -69,6 +69,7 @@ _EMOJI_WORDS = {
     "✝": "christian", "🕉": "hindu", "🐒": "monkey", "🐵": "monkey", "🦍": "gorilla", "🦧": "ape",
     "🐷": "pig", "🐖": "pig", "🐀": "rat", "🐁": "rat", "🪳": "cockroach", "🐍": "snake", "🦠": "virus",
 }
+_EMOJI_START = frozenset(e[0] for e in _EMOJI_WORDS)  # a cheap first look
 _EMOJI = re.compile("(" + "|".join(re.escape(e) for e in sorted(_EMOJI_WORDS, key=len, reverse=True))
                     + ")[\ufe0f\U0001f3fb-\U0001f3ff]*")
 # Words a filter looks for, cut in two to slip past it ("ki ll", "sui-cide", "n igger"):
@@ -83,7 +84,9 @@ kikes spic spics chink chinks retard retards retarded tranny trannies dyke wetba
 nazi nazis hitler porn porno pussy dick cock penis vagina nude nudes naked fuck fucking fucked
 blowjob whore whores slut sluts bitch bitches pedophile paedophile molest molested molester incest
 """.split())
-_CUT_GAP = re.compile(r"[ \t]|[ \t]?[-.\n][ \t]?|\r\n")
+_CUT_STARTS = frozenset(w[:k] for w in _CUT_WORDS for k in range(1, len(w)))
+_CUT_GAP = re.compile(r"[ \t]?[-.\n][ \t]?|\r\n|[ \t]")  # the longest first: " - " before " "
+_CUT_FIRST = re.compile(r"(?<![\w'\u2019])[^\W\d_]{1,11}(?=[-. \t\r\n])")  # a first piece, before a gap
 _PIECE = re.compile(r"[^\W\d_]{1,12}(?![^\W\d_])")
 # A right-to-left override shows the letters after it reversed, up to a pop or a line end.
 _OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
@@ -185,7 +188,7 @@ def _shown_order(text: str) -> Reading | None:
 
 def _emoji_read(text: str) -> Reading | None:
     """Emoji of ``_EMOJI_WORDS`` as their words, apart from the letters around them."""
-    if text.isascii() or _EMOJI.search(text) is None:
+    if text.isascii() or _EMOJI_START.isdisjoint(text) or _EMOJI.search(text) is None:
         return None
     out: list[str] = []
     index: list[int] = []
@@ -325,11 +328,13 @@ def _rejoined(text: str, words: AbstractSet[str] | None) -> Reading | None:
     """Two pieces of a word of ``_CUT_WORDS`` cut apart by a space, hyphen, dot or line
     break joined again, unless both pieces are words (known words of three letters or
     more, or common short ones; without a vocabulary, any three letters or more)."""
-    pieces = [m for m in _PIECE.finditer(text) if m.start() == 0 or not (text[m.start() - 1].isalnum()
-                                                                         or text[m.start() - 1] in "'\u2019")]
-    joins = []
-    for a, b in zip(pieces, pieces[1:]):
-        if (a.group() + b.group()).lower() in _CUT_WORDS and _CUT_GAP.fullmatch(text, a.end(), b.start()) \
+    joins: list[tuple[int, int]] = []
+    for a in _CUT_FIRST.finditer(text):
+        if a.group().lower() not in _CUT_STARTS:
+            continue
+        gap = _CUT_GAP.match(text, a.end())
+        b = _PIECE.match(text, gap.end()) if gap is not None else None
+        if b is not None and (a.group() + b.group()).lower() in _CUT_WORDS \
                 and not (_is_word(a.group(), words) and _is_word(b.group(), words)):
             if not joins or joins[-1][1] <= a.start():  # a piece joins one neighbour at most
                 joins.append((a.end(), b.start()))

@@ -8,7 +8,8 @@ benign rows it passes (every category below 4). Each is obfuscated in several wa
 to slip past filters (a deterministic choice of words per row):
 spaced ("k i l l"), dotted ("k.i.l.l"), leetspeak ("k1ll"), stretched ("kiiiill"), letters
 from other blocks, letters apart by other separators ("k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l")
-or a mix of them ("k.i-l_l"), hidden in Unicode tag characters, and words typed as emoji
+or a mix of them ("k.i-l_l"), hidden in Unicode tag characters, letters percent-encoded or
+escaped ("%6Bill", "\\u006bill"), and words typed as emoji
 ("kill all ✡️"), and words of the reading's list cut in two ("ki ll", "sui-cide"; for these
 two, only rows with such a word); "none" is the text as typed (what the reading
 costs ordinary text).
@@ -33,7 +34,7 @@ from guardrail.backends.local.harm import HarmAnalyzer
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 WAYS = ("none", "spaced", "dotted", "leet", "stretched", "fullwidth", "math bold", "other separators",
-        "mixed separators", "tag characters", "emoji", "cut words")
+        "mixed separators", "tag characters", "escaped", "emoji", "cut words")
 # words users type as emoji (the "emoji" way swaps every one; only rows with one are scored)
 EMOJI = {"knife": "🔪", "knives": "🔪", "gun": "🔫", "guns": "🔫", "bomb": "💣", "bombs": "💣",
          "gay": "🏳️‍🌈", "gays": "🏳️‍🌈", "trans": "🏳️‍⚧️", "jew": "✡️", "jews": "✡️", "jewish": "✡️",
@@ -65,6 +66,9 @@ def obfuscate(text: str, way: str, rng: random.Random) -> str:
             words[k] = rng.choice(OTHER).join(w)
         elif way == "mixed separators":
             words[k] = w[0] + "".join(rng.choice(MIXED) + c for c in w[1:])
+        elif way == "escaped":  # letters as percent-encoding or code escapes
+            words[k] = "".join((f"%{ord(c):02X}" if rng.random() < 0.5 else f"\\u{ord(c):04x}")
+                               if rng.random() < 0.6 else c for c in w)
         elif way == "tag characters":  # invisible; models read them as ASCII
             words[k] = "".join(chr(0xE0000 + ord(c)) for c in w)
         elif way == "none":  # the reading's cost on text as typed

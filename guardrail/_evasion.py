@@ -2,7 +2,8 @@
 
 "k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes,
 letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ"), HTML's numeric
-character references ("&#107;ill"), letters apart by any mix of short separators
+character references ("&#107;ill"), code escapes and percent-encoding of letters
+("\\u006bill", "%6Bill"), letters apart by any mix of short separators
 ("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
 tag characters (invisible, but a model reads them as ASCII), text a right-to-left
 override shows reversed ("\u202ellik" shows "kill") and emoji typed for a word ("I am going
@@ -57,7 +58,10 @@ _ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric 
 # ASCII they shadow ("ASCII smuggling"): read them so. Fillers render as a blank: a space.
 _TAGS = "\U000e0020-\U000e007e"
 _BLANKS = {"\u2800": " ", "\u3164": " ", "\uffa0": " "}  # Braille blank, Hangul fillers
-_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
+# Code escapes and percent-encoding of a letter ("\\u006bill", "%6Bill"): nothing needs a
+# letter escaped, so one escaped is a sign of hiding it (read only when it is a letter or digit).
+_ESCAPE = r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})"
+_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_ESCAPE}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
 # Emoji typed in a word's place: the tokenizer reads every emoji as unknown, so "I am going to
 # 🔪 you" or "kill all ✡️" scored as harmless. Only emoji with one plain reading in a threat
 # or in hate (weapons, death, faith and identity symbols, animals used to dehumanise);
@@ -252,6 +256,9 @@ def _shown(m: re.Match[str]) -> str | None:
     if m.group(1) is not None:
         code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
         shown = chr(code) if code <= 0x10FFFF else ""
+    elif m.lastindex is not None and m.lastindex > 1:  # \\u006b, \\x6b or %6B
+        shown = chr(int(m.group(m.lastindex), 16))
+        return shown if shown.isascii() and shown.isalnum() else None
     else:
         shown = m.group()
     plain = _SMALL_CAPS.get(shown) or unicodedata.normalize("NFKC", shown)

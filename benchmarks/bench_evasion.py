@@ -9,7 +9,7 @@ to slip past filters (a deterministic choice of words per row):
 spaced ("k i l l"), dotted ("k.i.l.l"), leetspeak ("k1ll"), stretched ("kiiiill"), letters
 from other blocks, letters apart by other separators ("k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l")
 or a mix of them ("k.i-l_l"), hidden in Unicode tag characters, letters percent-encoded or
-escaped ("%6Bill", "\\u006bill"), and words typed as emoji
+escaped ("%6Bill", "\\u006bill"), the whole text in base64, and words typed as emoji
 ("kill all ✡️"), and words of the reading's list cut in two ("ki ll", "sui-cide"; for these
 two, only rows with such a word); "none" is the text as typed (what the reading
 costs ordinary text).
@@ -22,6 +22,7 @@ beside the same model reading only the text as typed, in the same run.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import random
 from pathlib import Path
@@ -34,7 +35,7 @@ from guardrail.backends.local.harm import HarmAnalyzer
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 WAYS = ("none", "spaced", "dotted", "leet", "stretched", "fullwidth", "math bold", "other separators",
-        "mixed separators", "tag characters", "escaped", "emoji", "cut words")
+        "mixed separators", "tag characters", "escaped", "base64", "emoji", "cut words")
 # words users type as emoji (the "emoji" way swaps every one; only rows with one are scored)
 EMOJI = {"knife": "🔪", "knives": "🔪", "gun": "🔫", "guns": "🔫", "bomb": "💣", "bombs": "💣",
          "gay": "🏳️‍🌈", "gays": "🏳️‍🌈", "trans": "🏳️‍⚧️", "jew": "✡️", "jews": "✡️", "jewish": "✡️",
@@ -50,6 +51,9 @@ LEET = str.maketrans("oieast", "013457")
 
 def obfuscate(text: str, way: str, rng: random.Random) -> str:
     words = text.split()
+    if way == "base64":  # the whole request encoded, as jailbreaks do (without their "decode
+        # this and answer:", which the model alone puts at 4+ for some benign questions)
+        return base64.b64encode(text.encode()).decode()
     if way == "emoji":
         return " ".join(EMOJI.get(w.lower(), w) for w in words)
     if way == "cut words":  # every harm word of the reading's list cut in two, mid-word

@@ -3,7 +3,7 @@
 "k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes,
 letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ"), HTML's numeric
 character references ("&#107;ill"), code escapes and percent-encoding of letters
-("\\u006bill", "%6Bill"), letters apart by any mix of short separators
+("\\u006bill", "%6Bill"), prose encoded in base64, letters apart by any mix of short separators
 ("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
 tag characters (invisible, but a model reads them as ASCII), text a right-to-left
 override shows reversed ("\u202ellik" shows "kill") and emoji typed for a word ("I am going
@@ -19,6 +19,8 @@ rest), so ordinary text costs one cheap regex search and no second model pass.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import unicodedata
 from collections import Counter
@@ -61,6 +63,8 @@ _BLANKS = {"\u2800": " ", "\u3164": " ", "\uffa0": " "}  # Braille blank, Hangul
 # Code escapes and percent-encoding of a letter ("\\u006bill", "%6Bill"): nothing needs a
 # letter escaped, so one escaped is a sign of hiding it (read only when it is a letter or digit).
 _ESCAPE = r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})"
+_HIDDEN = re.compile(f"[{_TAGS}{''.join(_BLANKS)}]")
+_REVEAL = {**{code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}, **{ord(b): " " for b in _BLANKS}}
 _FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_ESCAPE}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
 # Emoji typed in a word's place: the tokenizer reads every emoji as unknown, so "I am going to
 # 🔪 you" or "kill all ✡️" scored as harmless. Only emoji with one plain reading in a threat
@@ -92,6 +96,9 @@ _CUT_STARTS = frozenset(w[:k] for w in _CUT_WORDS for k in range(1, len(w)))
 _CUT_GAP = re.compile(r"[ \t]?[-.\n][ \t]?|\r\n|[ \t]")  # the longest first: " - " before " "
 _CUT_FIRST = re.compile(r"(?<![\w'\u2019])[^\W\d_]{1,11}(?=[-. \t\r\n])")  # a first piece, before a gap
 _PIECE = re.compile(r"[^\W\d_]{1,12}(?![^\W\d_])")
+# Base64 that decodes to prose: 16 characters or more (12 bytes), unbroken.
+_B64_MIN = 16
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
 # A right-to-left override shows the letters after it reversed, up to a pop or a line end.
 _OVERRIDE = re.compile("\u202e([^\u202c\n]*)")
 # Single letters apart by one to three separators of any mix: whitespace,
@@ -159,7 +166,7 @@ def reading(text: str, words: AbstractSet[str] | None = None) -> Reading | None:
     ("k i l l y o u r s e l f") be split back into words; without it they read as one.
     """
     result: Reading | None = None
-    for stage in (_shown_order, _compat_reading, _emoji_read, lambda t: _joined_letters(t, words),
+    for stage in (_shown_order, _revealed, _decoded, _compat_reading, _emoji_read, lambda t: _joined_letters(t, words),
                   lambda t: _read(t, words), lambda t: _rejoined(t, words)):
         step = stage(result.text if result is not None else text)
         if step is not None:
@@ -188,6 +195,55 @@ def _shown_order(text: str) -> Reading | None:
     out.append(text[pos:])
     index.extend(range(pos, len(text)))
     return Reading("".join(out), index)
+
+
+def _revealed(text: str) -> Reading | None:
+    """Tag characters as the ASCII they shadow and blank fillers as spaces, first, so what
+    they hide is read as if typed ("%6B" in tag characters is decoded as "%6B" is)."""
+    if text.isascii() or _HIDDEN.search(text) is None:
+        return None
+    return Reading(text.translate(_REVEAL), list(range(len(text))))
+
+
+def _decoded(text: str) -> Reading | None:
+    """Runs of base64 that decode to text, as that text: models read base64, so a request
+    encoded in it ("Decode this and answer: SSBhbSBnb2luZy...") slips past a filter."""
+    if len(text) < _B64_MIN or _B64.search(text) is None:
+        return None
+    out: list[str] = []
+    index: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in _B64.finditer(text):
+        plain = _b64_text(m.group())
+        if plain is None:
+            continue
+        out.append(text[pos : m.start()])
+        index.extend(range(pos, m.start()))
+        ends.extend(range(pos + 1, m.start() + 1))
+        out.append(plain)
+        index.extend([m.start()] * len(plain))  # every decoded character spans the whole run
+        ends.extend([m.end()] * len(plain))
+        pos = m.end()
+    if not out:
+        return None
+    out.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    ends.extend(range(pos + 1, len(text) + 1))
+    return Reading("".join(out), index, ends)
+
+
+def _b64_text(run: str) -> str | None:
+    """What a base64 run decodes to, if that is prose (printable, with spaces); else None."""
+    try:
+        raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
+        plain = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    printable = sum(c.isprintable() or c in "\n\t" for c in plain)
+    if printable < len(plain) or " " not in plain or sum(c.isalpha() for c in plain) < len(plain) / 2:
+        return None
+    return plain
 
 
 def _emoji_read(text: str) -> Reading | None:

@@ -234,16 +234,30 @@ def _decoded(text: str) -> Reading | None:
 
 
 def _b64_text(run: str) -> str | None:
-    """What a base64 run decodes to, if that is prose (printable, with spaces); else None."""
-    try:
-        raw = base64.b64decode(run + "=" * (-len(run) % 4), validate=True)
-        plain = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    printable = sum(c.isprintable() or c in "\n\t" for c in plain)
-    if printable < len(plain) or " " not in plain or sum(c.isalpha() for c in plain) < len(plain) / 2:
-        return None
-    return plain
+    """What a base64 run decodes to, if that is prose (printable, with spaces); else None.
+
+    A run may start off its 4-character grid (a stream's window cut into it) or end in a
+    partial group: each of the four alignments is tried, the tail trimmed to whole groups.
+    """
+    for skip in range(4):
+        part = run[skip:]
+        if not part.endswith("="):
+            part = part[: len(part) - len(part) % 4]
+        if len(part) < _B64_MIN - 3:
+            return None
+        try:
+            raw = base64.b64decode(part, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        plain = raw.decode("utf-8", errors="ignore")  # a cut may split a character at either edge
+        if len(plain) >= len(raw) - 6 and _is_prose(plain):
+            return plain
+    return None
+
+
+def _is_prose(plain: str) -> bool:
+    return (" " in plain and all(c.isprintable() or c in "\n\t" for c in plain)
+            and sum(c.isalpha() for c in plain) >= len(plain) / 2)
 
 
 def _emoji_read(text: str) -> Reading | None:

@@ -281,6 +281,21 @@ def test_prose_in_base64_reads_as_the_prose_with_a_span_over_the_run(words, befo
     assert r.span(start, len(r.text)) == (start, len(typed))
 
 
+@settings(max_examples=200)
+@given(st.lists(WORD, min_size=8, max_size=16), st.integers(0, 3), st.integers(0, 3))
+def test_a_base64_run_cut_anywhere_still_reads_as_its_prose(words, head, tail):
+    # a stream's window can start or end off the run's grid of four characters
+    import base64
+
+    prose = " ".join(words)
+    run = base64.b64encode(prose.encode()).decode().rstrip("=")
+    cut = run[head : len(run) - tail]
+    r = reading(f"see {cut} here")
+    assert r is not None
+    inner = r.text[len("see ") : -len(" here")]
+    assert len(inner) >= len(prose) - 9 and inner in prose  # a group lost at each end at most
+
+
 ENCODINGS = {
     "html": lambda c, rnd: f"&#{ord(c)};" if rnd.random() < 0.5 else f"&#x{ord(c):x};",
     "code escape": lambda c, rnd: f"\\u{ord(c):04x}" if rnd.random() < 0.5 else f"\\x{ord(c):02X}",

@@ -130,6 +130,39 @@ def test_block_term_never_reaches_the_consumer(guard, text, cuts):
     assert "hunter" not in before and hidden("hunter") not in before
 
 
+@pytest.fixture(scope="module")
+def harm_guard():
+    g = Guard(backend=LocalEngine(":memory:"))  # the default policy: harm blocks at 4
+    yield g
+    g.close()
+
+
+BENIGN_OPENING = "The weather was fine and we walked along the river talking about books and films. " * 6
+THREAT = "Then I told him: I am going to kill you tonight and nobody will ever find your body. "
+
+
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 7), st.integers(100, 200), st.integers(300, 500), st.integers(5, 40))
+def test_harm_in_base64_longer_than_a_window_never_reaches_the_consumer(harm_guard, pad, context, hold, chunk):
+    # The stream checks windows that start anywhere in a long base64 run, off its grid of
+    # 4 characters; the run must still be read as the prose it encodes.
+    import base64
+
+    run = base64.b64encode((BENIGN_OPENING + THREAT).encode()).decode()
+    text = "Sure" + "!" * pad + ", encoded as you asked: " + run + " Hope that helps."
+    assert harm_guard.check_completion_sync(text).blocked  # the premise
+    f = harm_guard.stream_filter(context=context, max_hold=hold)
+
+    async def go():
+        return [await f.push(text[k : k + chunk]) for k in range(0, len(text), chunk)] + [await f.close()]
+
+    delivered = "".join(asyncio.run(go()))
+    assert f.blocked
+    # nothing from "kill" on (in base64, four characters for three letters)
+    threat_starts = text.index(run) + (BENIGN_OPENING + THREAT).index("kill") * 4 // 3
+    assert len(delivered) - len(harm_guard.policy.completion.refusal) <= threat_starts
+
+
 def test_the_reported_leaks_are_closed(guard):
     cases = [
         "See Project\nAurora today.",

@@ -1,20 +1,26 @@
-"""A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
+r"""A de-obfuscated reading of a text for the harm check: what users type to slip past a filter.
 
-"k i l l", "k.i.l.l", "k1ll", "kiiiill", "kys", Latin words with Cyrillic look-alikes,
-letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ"), HTML's numeric
-character references ("&#107;ill"), code escapes and percent-encoding of letters
-("\\u006bill", "%6Bill"), prose encoded in base64, letters apart by any mix of short separators
-("k.i-l l", "k - i - l - l", "k\r\ni\r\nl\r\nl", "k💀i💀l💀l"), text hidden in Unicode
-tag characters (invisible, but a model reads them as ASCII), text a right-to-left
-override shows reversed ("\u202ellik" shows "kill") and emoji typed for a word ("I am going
-to 🔪 you", "kill all ✡️") and words cut in two ("ki ll", "sui-cide") read as the words
-they stand for. The harm analyzer
-scores this reading beside the text as it is and keeps the worse score per category, so a
-reading can raise a score, never lower it. Every character of the reading remembers the
-original character it came from, so spans still point into the original text.
+Read as the words they stand for:
+
+- letters typed apart: "k i l l", "k.i.l.l", "k - i - l - l", two spaces, CRLF, "k💀i💀l💀l",
+  "k.i-l_l" (but a mix of spaces and other separators, "k.i-l l", is ambiguous and left);
+- leetspeak ("k1ll"), stretched letters ("kiiiill"), slang ("kys"), Cyrillic or Greek
+  look-alikes inside a Latin word, words cut in two ("ki ll", "sui-cide");
+- letters from other Unicode blocks ("ｋｉｌｌ", "𝐤𝐢𝐥𝐥", "ⓚⓘⓛⓛ", "ᴋɪʟʟ", "ⅼ");
+- letters written as HTML references, code escapes or percent-encoding ("&#107;ill",
+  "\u006bill", "%6Bill"), and prose encoded in base64;
+- text hidden from a reader: Unicode tag characters (invisible, but a model reads them as
+  ASCII), blank fillers used as spaces, letters a right-to-left override (U+202E) shows
+  reversed;
+- emoji typed for a word in a threat or in hate ("I am going to 🔪 you", "kill all ✡️").
+
+The harm analyzer scores this reading beside the text as it is and keeps the worse score
+per category, so a reading can raise a score, never lower it. Every character of the
+reading remembers the original characters it came from, so spans still point into the
+original text.
 
 Only texts with a sign of obfuscation get a reading (``reading`` returns None for the
-rest), so ordinary text costs one cheap regex search and no second model pass.
+rest), so ordinary text costs a few cheap searches and no second model pass.
 """
 
 from __future__ import annotations

@@ -591,10 +591,21 @@ def _read_word(chars: list[tuple[int, str]], words: AbstractSet[str] | None) -> 
     return list(word), where
 
 
+_SEWER_SLIDE = re.compile(r"\bsewer slide\b", re.IGNORECASE)
+
+
 def _phrases(text: str, index: list[int]) -> tuple[str, list[int]]:
-    m = re.search(r"\bsewer slide\b", text, re.IGNORECASE)
-    while m is not None:
-        text = text[: m.start()] + "suicide" + text[m.end():]
-        index = index[: m.start()] + [index[m.start()]] + [index[m.end() - 1]] * 6 + index[m.end():]
-        m = re.search(r"\bsewer slide\b", text, re.IGNORECASE)
-    return text, index
+    if _SEWER_SLIDE.search(text) is None:
+        return text, index
+    out: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _SEWER_SLIDE.finditer(text):  # one pass: a text of many stays linear
+        out.append(text[pos : m.start()])
+        where.extend(index[pos : m.start()])
+        out.append("suicide")  # the first letter maps to the phrase's start, the rest to its end
+        where.extend([index[m.start()]] + [index[m.end() - 1]] * 6)
+        pos = m.end()
+    out.append(text[pos:])
+    where.extend(index[pos:])
+    return "".join(out), where

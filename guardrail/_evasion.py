@@ -30,10 +30,10 @@ import binascii
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from collections.abc import Set as AbstractSet
 
-__all__ = ["Reading", "compat_letters", "known_words", "reading"]
+__all__ = ["TAG_TO_ASCII", "TAGS", "Reading", "compat_letters", "known_words", "reading"]
 
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
          "@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
@@ -65,13 +65,15 @@ _ENTITY = re.compile(r"&#([0-9]{1,7}|[xX][0-9a-fA-F]{1,6});")  # HTML's numeric 
 # Tag characters shadow printable ASCII and render as nothing, yet models read them as the
 # ASCII they shadow ("ASCII smuggling"): read them so. Fillers render as a blank: a space.
 _TAGS = "\U000e0020-\U000e007e"
+TAGS = re.compile(f"[{_TAGS}]")  # tag characters that shadow printable ASCII
 _BLANKS = {"\u2800": " ", "\u3164": " ", "\uffa0": " "}  # Braille blank, Hangul fillers
 # Code escapes and percent-encoding of a letter ("\\u006bill", "%6Bill"): nothing needs a
 # letter escaped, so one escaped is a sign of hiding it (read only when it is a letter or digit).
 _ESCAPE = r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})"
 _HIDDEN = re.compile(f"[{_TAGS}{''.join(_BLANKS)}]")
-_REVEAL = {**{code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}, **{ord(b): " " for b in _BLANKS}}
-_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_ESCAPE}|{_COMPAT.pattern}|[{_TAGS}{''.join(_BLANKS)}]")
+TAG_TO_ASCII = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}  # for str.translate
+_REVEAL = {**TAG_TO_ASCII, **{ord(b): ord(" ") for b in _BLANKS}}
+_FOLDABLE = re.compile(f"{_ENTITY.pattern}|{_ESCAPE}|{_COMPAT.pattern}|{_HIDDEN.pattern}")
 # Emoji typed in a word's place: the tokenizer reads every emoji as unknown, so "I am going to
 # 🔪 you" or "kill all ✡️" scored as harmless. Only emoji with one plain reading in a threat
 # or in hate (weapons, death, faith and identity symbols, animals used to dehumanise);
@@ -216,27 +218,8 @@ def _decoded(text: str) -> Reading | None:
     encoded in it ("Decode this and answer: SSBhbSBnb2luZy...") slips past a filter."""
     if len(text) < _B64_MIN or _B64.search(text) is None:
         return None
-    out: list[str] = []
-    index: list[int] = []
-    ends: list[int] = []
-    pos = 0
-    for m in _B64.finditer(text):
-        plain = _b64_text(m.group())
-        if plain is None:
-            continue
-        out.append(text[pos : m.start()])
-        index.extend(range(pos, m.start()))
-        ends.extend(range(pos + 1, m.start() + 1))
-        out.append(plain)
-        index.extend([m.start()] * len(plain))  # every decoded character spans the whole run
-        ends.extend([m.end()] * len(plain))
-        pos = m.end()
-    if not out:
-        return None
-    out.append(text[pos:])
-    index.extend(range(pos, len(text)))
-    ends.extend(range(pos + 1, len(text) + 1))
-    return Reading("".join(out), index, ends)
+    found = _substituted(text, _B64, lambda m, _: _b64_text(m.group()))
+    return Reading(*found) if found is not None else None
 
 
 def _b64_text(run: str) -> str | None:
@@ -270,26 +253,17 @@ def _emoji_read(text: str) -> Reading | None:
     """Emoji of ``_EMOJI_WORDS`` as their words, apart from the letters around them."""
     if text.isascii() or _EMOJI_START.isdisjoint(text) or _EMOJI.search(text) is None:
         return None
-    out: list[str] = []
-    index: list[int] = []
-    ends: list[int] = []
-    pos = 0
-    for m in _EMOJI.finditer(text):
-        out.append(text[pos : m.start()])
-        index.extend(range(pos, m.start()))
-        ends.extend(range(pos + 1, m.start() + 1))
-        word = _EMOJI_WORDS[m.group(1)]  # past any variation selector or skin tone
-        before = m.start() > 0 and (text[m.start() - 1].isalnum() or m.start() == pos and pos > 0)
-        after = m.end() < len(text) and text[m.end()].isalnum()
-        word = (" " if before else "") + word + (" " if after else "")
-        out.append(word)
-        index.extend([m.start()] * len(word))
-        ends.extend([m.end()] * len(word))
-        pos = m.end()
-    out.append(text[pos:])
-    index.extend(range(pos, len(text)))
-    ends.extend(range(pos + 1, len(text) + 1))
-    return Reading("".join(out), index, ends)
+    found = _substituted(text, _EMOJI, _emoji_word)
+    return Reading(*found) if found is not None else None
+
+
+def _emoji_word(m: re.Match[str], pos: int) -> str:
+    """The emoji's word (past any variation selector or skin tone), spaced from letters
+    and from an emoji just before it (which ends at ``pos``)."""
+    text = m.string
+    before = m.start() > 0 and (text[m.start() - 1].isalnum() or m.start() == pos)
+    after = m.end() < len(text) and text[m.end()].isalnum()
+    return (" " if before else "") + _EMOJI_WORDS[m.group(1)] + (" " if after else "")
 
 
 def _compat_reading(text: str) -> Reading | None:
@@ -302,20 +276,30 @@ def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
     references ("&#107;") as the letters they encode, tag characters as the ASCII they
     shadow and blank fillers as spaces, with each character's original start and end;
     None when it has none of these."""
+    return _substituted(text, _FOLDABLE, lambda m, _: _shown(m))
+
+
+def _substituted(
+    text: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str], int], str | None]
+) -> tuple[str, list[int], list[int]] | None:
+    """``text`` with each match of ``pattern`` as ``replace(match, end of the last
+    replacement)`` (None keeps the match as typed), with each character's original start
+    and end: every character of a replacement spans its whole match. None if nothing is
+    replaced."""
     out: list[str] = []
     index: list[int] = []
     ends: list[int] = []
     pos = 0
-    for m in _FOLDABLE.finditer(text):
-        plain = _shown(m)
-        if plain is None:  # "&amp;", "&#60;", "²" in "m²" and the like stay as typed
+    for m in pattern.finditer(text):
+        shown = replace(m, pos)
+        if shown is None:
             continue
         out.append(text[pos : m.start()])
         index.extend(range(pos, m.start()))
         ends.extend(range(pos + 1, m.start() + 1))
-        out.append(plain)
-        index.extend([m.start()] * len(plain))
-        ends.extend([m.end()] * len(plain))
+        out.append(shown)
+        index.extend([m.start()] * len(shown))
+        ends.extend([m.end()] * len(shown))
         pos = m.end()
     if not out:
         return None
@@ -327,8 +311,8 @@ def compat_letters(text: str) -> tuple[str, list[int], list[int]] | None:
 
 def _shown(m: re.Match[str]) -> str | None:
     """The ASCII letter or digit a character or reference shows, or None."""
-    if len(m.group()) == 1 and ("\U000e0020" <= m.group() <= "\U000e007e" or m.group() in _BLANKS):
-        return _BLANKS.get(m.group()) or chr(ord(m.group()) - 0xE0000)
+    if len(m.group()) == 1 and ord(m.group()) in _REVEAL:  # a tag character or a blank filler
+        return chr(_REVEAL[ord(m.group())])
     if m.group(1) is not None:
         code = int(m.group(1)[1:], 16) if m.group(1)[0] in "xX" else int(m.group(1))
         shown = chr(code) if code <= 0x10FFFF else ""

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Sequence
 
 import ahocorasick_rs
 
+from ._evasion import TAG_TO_ASCII, TAGS
 from ._text import clean
 
 __all__ = [
@@ -30,8 +31,6 @@ _INVISIBLE_CLASS = ("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
                     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
                     "\ufff9-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 _INVISIBLE = re.compile(_INVISIBLE_CLASS)
-_TAGS = re.compile("[\U000e0020-\U000e007e]")  # invisible shadows of printable ASCII
-_REVEAL = {code: code - 0xE0000 for code in range(0xE0020, 0xE007F)}
 _MARK_CATEGORIES = ("Mn", "Me")
 
 
@@ -265,12 +264,12 @@ class TermMatcher:
         """All matches, in order of start, with spans into ``text`` itself."""
         text = clean(text)
         found = self._find(text)
-        if text.isascii() or _TAGS.search(text) is None:
+        if text.isascii() or TAGS.search(text) is None:
             return found
         # Tag characters render as nothing, so folding drops them, but a model reads them
         # as the ASCII they shadow: match that too. One for one, so spans stay the same.
         seen = {(id(m.term), m.start, m.end) for m in found}
-        found += [m for m in self._find(text.translate(_REVEAL)) if (id(m.term), m.start, m.end) not in seen]
+        found += [m for m in self._find(text.translate(TAG_TO_ASCII)) if (id(m.term), m.start, m.end) not in seen]
         found.sort(key=lambda m: (m.start, m.end))
         return found
 

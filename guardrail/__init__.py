@@ -60,8 +60,10 @@ def _bind_loaded() -> None:
     # a module has defined: a lazy package (backends.local) stays lazy.
     for module, names in _MODULES.items():
         loaded = _sys.modules.get(__name__ + module)
+        if loaded is None:
+            continue
         for name in names:
-            if loaded is not None and name not in globals() and name in vars(loaded):
+            if name not in globals() and name in vars(loaded):
                 _bind(name, vars(loaded)[name])
 
 
